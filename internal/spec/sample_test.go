@@ -1,0 +1,141 @@
+package spec
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+	"testing"
+)
+
+// sampleDir is Azure Linux's real inputs, shared read-only beside the checkout.
+func sampleDir(t testing.TB) string {
+	t.Helper()
+	dir, err := filepath.Abs("../../../shared/azl-sample")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Skip("../shared/azl-sample not present")
+	}
+	return dir
+}
+
+// sampleMacros is the macro environment Azure Linux evaluates its specs in.
+func sampleMacros(t testing.TB, sample string) MacroSet {
+	t.Helper()
+	rm := filepath.Join(sample, "specs", "azurelinux-rpm-macros")
+	files, _ := filepath.Glob(filepath.Join(rm, "macros.*"))
+	env, _ := filepath.Glob(filepath.Join(sample, "build-env-macros", "macros.*"))
+	return MacroSet{
+		VendorMacros: filepath.Join(rm, "macros"),
+		MacroFiles:   append(files, env...),
+		LuaModules: map[string]string{
+			"azl/common.lua":      filepath.Join(rm, "common.lua"),
+			"azl/srpm/forge.lua":  filepath.Join(rm, "forge.lua"),
+			"azl/srpm/python.lua": filepath.Join(rm, "python.lua"),
+		},
+		Defines: []string{"dist .azl3", "azl 3", "with_check 0"},
+	}
+}
+
+func requireTools(t testing.TB, tools ...string) {
+	t.Helper()
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed", tool)
+		}
+	}
+	if _, err := os.Stat("/usr/include/rpm/rpmbuild.h"); err != nil {
+		t.Skip("librpm-dev not installed")
+	}
+}
+
+func evaluateSample(t *testing.T, buildDir string) *Result {
+	t.Helper()
+	sample := sampleDir(t)
+	res, err := Evaluate(context.Background(), Options{
+		SpecsDir:           filepath.Join(sample, "specs"),
+		BuildDir:           buildDir,
+		Macros:             sampleMacros(t, sample),
+		DistTag:            ".azl3",
+		VersionMacroPrefix: "azl",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestEvaluateSampleMatchesRpmspec(t *testing.T) {
+	requireTools(t, "rpmspec", "cc")
+	buildDir := t.TempDir()
+	res := evaluateSample(t, buildDir)
+	for _, e := range res.Errors {
+		t.Errorf("evaluation failed: %v", e)
+	}
+	if len(res.Specs) != 16 {
+		t.Fatalf("evaluated %d specs, want 16 (15 dirs, kernel has two)", len(res.Specs))
+	}
+	byName := map[string]*Info{}
+	for _, info := range res.Specs {
+		byName[info.Name] = info
+	}
+	if knem := byName["knem"]; knem == nil || !strings.Contains(knem.SRPM.Release, "_6.6.134.1.2") {
+		t.Errorf("knem's release does not carry the kernel version from %%azl_kernel_version/_release: %+v", knem)
+	}
+
+	// The same queries through rpmspec, one process per query, must print
+	// exactly what the helper printed.
+	sample := sampleDir(t)
+	macros := sampleMacros(t, sample)
+	bin, err := HelperPath(context.Background(), filepath.Join(buildDir, "tools"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	generated := versionMacros("azl", "kernel", byName["kernel"], ".azl3")
+	configDir, err := prepareConfigDir(filepath.Join(buildDir, "rpmconfig"), macros, generated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := helperEnv(configDir, t.TempDir(), 2)
+	pool := newHelperPool(bin, macros.Defines, env, time.Minute)
+	defer pool.close()
+	for _, info := range res.Specs {
+		spec := filepath.Join(sample, "specs", info.Path)
+		srcDefine := "_sourcedir " + filepath.Dir(spec)
+		raw, err := pool.evaluate(context.Background(), spec, []string{srcDefine})
+		if err != nil || raw.Status != 0 {
+			t.Fatalf("%s: helper: %v %q", info.Path, err, raw.Stderr)
+		}
+		args := []string{"-q"}
+		for _, d := range append(macros.Defines, srcDefine) {
+			args = append(args, "-D", d)
+		}
+		for _, q := range []struct {
+			mode, qf, helper string
+		}{{"--srpm", SRPMQueryFormat, raw.SRPM}, {"--rpms", RPMQueryFormat, raw.RPMs}} {
+			cmd := exec.Command("rpmspec", append(args, q.mode, "--qf", q.qf, spec)...)
+			cmd.Env = env
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("rpmspec %s %s: %v", q.mode, info.Path, err)
+			}
+			if string(out) != q.helper {
+				t.Errorf("%s: rpmspec %s printed\n%s\nthe helper printed\n%s", info.Path, q.mode, out, q.helper)
+			}
+		}
+		// The structured result holds every line rpm printed.
+		nLines := len(lines(raw.SRPM)) + len(lines(raw.RPMs))
+		nFacts := 1 + len(info.BuildRequires) + len(info.BuildConflicts) + len(info.ExclusiveArch) +
+			len(info.ExcludeArch) + len(info.BuildArchs)
+		for _, p := range info.Packages {
+			nFacts += 1 + len(p.Provides) + len(p.Requires) + len(p.Conflicts) + len(p.Obsoletes)
+		}
+		if nLines != nFacts {
+			t.Errorf("%s: rpm printed %d lines, the result holds %d facts", info.Path, nLines, nFacts)
+		}
+	}
+}
