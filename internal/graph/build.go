@@ -1,0 +1,152 @@
+package graph
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"slipway/internal/rpm"
+	"slipway/internal/spec"
+)
+
+// Prebuilt is a package that exists without being built in this stage.
+type Prebuilt struct {
+	Name, EVR, Arch string
+}
+
+// Input is what a graph is built from.
+type Input struct {
+	Specs []*spec.Info
+	// Prebuilt packages (the toolchain manifest's, and names the project
+	// marks). A local package with the same name is taken as pre-built.
+	Prebuilt []Prebuilt
+	// Arch is the target architecture; specs whose ExclusiveArch or
+	// ExcludeArch rule it out are left out of the graph.
+	Arch string
+}
+
+// Build resolves the dependencies of every spec and returns the graph,
+// with build cycles broken where a bootstrap twin or pre-built package can
+// break them, and the rest reported.
+func Build(in Input) *Graph {
+	g := &Graph{byID: map[string]int{}}
+	r := newResolver(g)
+
+	specs := append([]*spec.Info(nil), in.Specs...)
+	sort.Slice(specs, func(i, j int) bool { return specs[i].Path < specs[j].Path })
+	prebuilt := map[string]Prebuilt{}
+	for _, p := range in.Prebuilt {
+		prebuilt[p.Name] = p
+	}
+
+	// Nodes: every build and every package it makes.
+	var included []*spec.Info
+	owner := map[string]string{} // package name -> spec path
+	for _, s := range specs {
+		if !buildsFor(s, in.Arch) {
+			g.problemf("%s: not built for %s (ExclusiveArch %v, ExcludeArch %v)", s.Path, in.Arch, s.ExclusiveArch, s.ExcludeArch)
+			continue
+		}
+		if _, dup := g.byID[BuildID(s.Name)]; dup {
+			g.problemf("%s: another spec is also named %q; it is left out", s.Path, s.Name)
+			continue
+		}
+		included = append(included, s)
+		b := g.addNode(Node{ID: BuildID(s.Name), Kind: BuildNode, Name: s.Name, Spec: s.Name,
+			EVR: s.SRPM.EVR(), Bootstrap: isBootstrap(s.Name)})
+		allPrebuilt, any := true, false
+		for _, p := range s.BuiltPackages() {
+			if other, dup := owner[p.Name]; dup {
+				g.problemf("%s: package %s is also built by %s; that one is used", s.Path, p.Name, other)
+				continue
+			}
+			owner[p.Name] = s.Path
+			_, pre := prebuilt[p.Name]
+			n := g.addNode(Node{ID: PackageID(p.Name), Kind: PackageNode, Name: p.Name, Spec: s.Name,
+				EVR: p.EVR(), Arch: p.Arch, Prebuilt: pre, Bootstrap: isBootstrap(s.Name)})
+			r.addPackage(n, p)
+			any = true
+			if !pre {
+				allPrebuilt = false
+				g.addEdge(Edge{From: n, To: b, Kind: FromEdge})
+			}
+		}
+		g.Nodes[b].Prebuilt = any && allPrebuilt
+	}
+	for _, name := range sortedKeys(prebuilt) {
+		if _, ok := owner[name]; ok {
+			continue
+		}
+		p := prebuilt[name]
+		n := g.addNode(Node{ID: PackageID(name), Kind: PackageNode, Name: name, EVR: p.EVR, Arch: p.Arch, Prebuilt: true})
+		r.addProvide(n, rpm.Dep{Name: name, Op: rpm.EQ, EVR: rpm.ParseEVR(p.EVR)})
+	}
+
+	// Edges: BuildRequires of builds, Requires of packages.
+	for _, s := range included {
+		b := g.byID[BuildID(s.Name)]
+		if g.Nodes[b].Prebuilt {
+			continue // the toolchain made it; its build is not part of this stage
+		}
+		r.resolveAll(b, s.BuildRequires, BuildEdge)
+		for _, p := range s.BuiltPackages() {
+			if n, ok := g.byID[PackageID(p.Name)]; ok && g.Nodes[n].Spec == s.Name {
+				r.resolveAll(n, p.Requires, RunEdge)
+			}
+		}
+	}
+	g.Unresolved = r.unresolvedList()
+	g.breakCycles(r.alternatives)
+	g.reindex()
+	return g
+}
+
+// buildsFor applies ExclusiveArch and ExcludeArch; noarch specs build anywhere.
+func buildsFor(s *spec.Info, arch string) bool {
+	if arch == "" {
+		return true
+	}
+	if len(s.ExclusiveArch) > 0 && !contains(s.ExclusiveArch, arch) && !contains(s.ExclusiveArch, "noarch") {
+		return false
+	}
+	return !contains(s.ExcludeArch, arch)
+}
+
+func isBootstrap(specName string) bool { return strings.HasSuffix(specName, "-bootstrap") }
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// ParseRPMFileName splits "name-version-release.arch.rpm" into a Prebuilt.
+func ParseRPMFileName(file string) (Prebuilt, error) {
+	base := strings.TrimSuffix(file, ".rpm")
+	dot := strings.LastIndexByte(base, '.')
+	if base == file || dot < 0 {
+		return Prebuilt{}, fmt.Errorf("%q is not an RPM file name (name-version-release.arch.rpm)", file)
+	}
+	nvr, arch := base[:dot], base[dot+1:]
+	r := strings.LastIndexByte(nvr, '-')
+	if r <= 0 {
+		return Prebuilt{}, fmt.Errorf("%q has no release", file)
+	}
+	v := strings.LastIndexByte(nvr[:r], '-')
+	if v <= 0 {
+		return Prebuilt{}, fmt.Errorf("%q has no version", file)
+	}
+	return Prebuilt{Name: nvr[:v], EVR: nvr[v+1:], Arch: arch}, nil
+}
