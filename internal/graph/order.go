@@ -100,8 +100,8 @@ func (g *Graph) BuildOrder() Order {
 			wave = append(wave, b)
 		}
 	}
-	depth := map[int]int{}   // longest chain ending at b, in builds
-	parent := map[int]int{}  // previous build on that chain
+	depth := map[int]int{}  // longest chain ending at b, in builds
+	parent := map[int]int{} // previous build on that chain
 	var o Order
 	done := 0
 	for len(wave) > 0 {

@@ -6,8 +6,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"time"
 	"testing"
+	"time"
 )
 
 // sampleDir is Azure Linux's real inputs, shared read-only beside the checkout.
