@@ -10,6 +10,18 @@ import (
 // moment, sees either the old file or the whole new one: the data goes to a
 // temporary file in the same directory, is synced, then renamed over path.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	return replace(path, data, perm, true)
+}
+
+// WriteCacheFile is WriteFileAtomic without the sync, for caches whose
+// readers validate what they read: a crash can lose the file or leave it
+// empty (a cache miss), never show half of it as whole. Syncing every
+// entry of a cache of thousands costs more than recomputing a lost one.
+func WriteCacheFile(path string, data []byte, perm os.FileMode) error {
+	return replace(path, data, perm, false)
+}
+
+func replace(path string, data []byte, perm os.FileMode, sync bool) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -28,9 +40,11 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 		f.Close()
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
+	if sync {
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return err
+		}
 	}
 	if err := f.Close(); err != nil {
 		return err

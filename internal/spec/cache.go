@@ -44,5 +44,5 @@ func (c cache) put(e cacheEntry) error {
 	if err != nil {
 		return err
 	}
-	return fsutil.WriteFileAtomic(c.path(e.Key), data, 0o644)
+	return fsutil.WriteCacheFile(c.path(e.Key), data, 0o644)
 }
