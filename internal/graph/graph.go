@@ -137,6 +137,12 @@ func (g *Graph) Node(id string) (*Node, bool) {
 	return &g.Nodes[i], true
 }
 
+// Index returns the index of the node with the given ID.
+func (g *Graph) Index(id string) (int, bool) {
+	i, ok := g.byID[id]
+	return i, ok
+}
+
 // Lookup finds a node by spec or package name: a spec's build when a spec
 // has that name, else the package.
 func (g *Graph) Lookup(name string) (int, bool) {

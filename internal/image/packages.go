@@ -14,8 +14,9 @@ import (
 type configPackages struct {
 	SystemConfigs []struct {
 		Name         string   `json:"Name"`
-		PackageLists []string `json:"PackageLists"`
-		Packages     []string `json:"Packages"`
+		PackageLists  []string          `json:"PackageLists"`
+		Packages      []string          `json:"Packages"`
+		KernelOptions map[string]string `json:"KernelOptions"`
 	} `json:"SystemConfigs"`
 }
 
@@ -25,8 +26,9 @@ type packageList struct {
 }
 
 // Packages returns the sorted, de-duplicated package names an image config
-// installs: the Packages of each system config and the contents of its
-// PackageLists, which are relative to the config file's directory.
+// installs: the Packages of each system config, the contents of its
+// PackageLists (relative to the config file's directory) and the kernel
+// packages its KernelOptions name.
 func Packages(configPath string) ([]string, error) {
 	var cfg configPackages
 	if err := readJSON(configPath, &cfg); err != nil {
@@ -43,6 +45,11 @@ func Packages(configPath string) ([]string, error) {
 	}
 	for i, sc := range cfg.SystemConfigs {
 		add(sc.Packages)
+		for _, k := range sc.KernelOptions {
+			if k != "" {
+				add([]string{k})
+			}
+		}
 		for j, l := range sc.PackageLists {
 			var list packageList
 			path := filepath.Join(filepath.Dir(configPath), l)
