@@ -16,7 +16,7 @@ type Error struct {
 	File   string
 	Line   int    // 1-based; 0 when unknown
 	Column int    // 1-based; 0 when unknown
-	Key    string // full dotted key the problem is about; "" when none
+	Key    string // full dotted key the problem is about; "" when unknown
 	Msg    string // the problem, without the position
 }
 
@@ -50,11 +50,13 @@ func decodeError(file string, err error) error {
 	if errors.As(err, &de) {
 		line, col := de.Position()
 		msg := strings.TrimPrefix(de.Error(), "toml: ")
-		key := joinKey(de.Key())
-		if m := mismatchRE.FindStringSubmatch(msg); m != nil && key != "" {
-			if want := describeType(m[2]); want != "" {
-				msg = fmt.Sprintf("%s: expected %s, got TOML %s", key, want, m[1])
+		key := "" // de.Key() is partial for syntax errors: leave it out
+		if strings.HasPrefix(msg, "cannot ") && len(de.Key()) > 0 {
+			key = joinKey(de.Key())
+			if m := mismatchRE.FindStringSubmatch(msg); m != nil && describeType(m[2]) != "" {
+				msg = fmt.Sprintf("expected %s, got TOML %s", describeType(m[2]), m[1])
 			}
+			msg = key + ": " + msg
 		}
 		return &Error{File: file, Line: line, Column: col, Key: key, Msg: msg}
 	}

@@ -190,25 +190,25 @@ func withDefaults(c Config) Config {
 // checkFiles reports each file the config refers to that does not exist.
 func (p *Project) checkFiles(file string, keys keyLines) []error {
 	var errs []error
-	check := func(key []string, rel string) {
+	check := func(r ref, rel string) {
 		if rel == "" {
 			return
 		}
 		fi, err := os.Stat(p.Path(rel))
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			errs = append(errs, keys.errorf(file, key, "file %s does not exist", rel))
+			errs = append(errs, keys.errorf(file, r, "file %s does not exist", rel))
 		case err != nil:
-			errs = append(errs, keys.errorf(file, key, "%v", err))
+			errs = append(errs, keys.errorf(file, r, "%v", err))
 		case fi.IsDir():
-			errs = append(errs, keys.errorf(file, key, "%s is a directory, not a file", rel))
+			errs = append(errs, keys.errorf(file, r, "%s is a directory, not a file", rel))
 		}
 	}
 	rpm := p.Config.RPM
-	check([]string{"rpm", "vendor_macros"}, rpm.VendorMacros)
+	check(key("rpm", "vendor_macros"), rpm.VendorMacros)
 	for _, mod := range sortedKeys(rpm.LuaModules) {
-		check([]string{"rpm", "lua_modules", mod}, rpm.LuaModules[mod])
+		check(key("rpm", "lua_modules", mod), rpm.LuaModules[mod])
 	}
-	check([]string{"toolchain", "manifest"}, p.Config.Toolchain.Manifest)
+	check(key("toolchain", "manifest"), p.Config.Toolchain.Manifest)
 	return errs
 }

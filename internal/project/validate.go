@@ -2,6 +2,7 @@ package project
 
 import (
 	"errors"
+	"maps"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -27,7 +28,7 @@ func validate(file string, c Config, lines keyLines) []error {
 	p := c.Project
 	switch {
 	case p.Name == "":
-		v.errorf(key("project", "name"), "is required")
+		v.errorf(key("project", "name"), "missing: set it in [project], e.g. name = \"mydistro\"")
 	case !nameRE.MatchString(p.Name):
 		v.errorf(key("project", "name"), "%q is not a valid name: use a-z, 0-9, '.', '_' and '-', starting with a letter or digit", p.Name)
 	}
@@ -125,13 +126,12 @@ func (v *validator) distinctDirs(p ProjectSection) {
 
 // define checks one rpm.defines entry, "name value".
 func (v *validator) define(r ref, d string, hasDistTag bool) {
-	name, value, ok := strings.Cut(d, " ")
-	if i := strings.IndexAny(d, " \t"); i >= 0 {
-		name, value, ok = d[:i], strings.TrimLeft(d[i:], " \t"), true
-	}
-	switch {
-	case !ok || value == "":
+	i := strings.IndexAny(d, " \t")
+	if i < 0 || strings.TrimLeft(d[i:], " \t") == "" {
 		v.errorf(r, "%q must be \"name value\" (like rpm -D)", d)
+		return
+	}
+	switch name := d[:i]; {
 	case !macroNameRE.MatchString(name) || name == "_":
 		v.errorf(r, "%q: macro name %q must match [A-Za-z_][A-Za-z0-9_]*", d, name)
 	case name == "dist" && hasDistTag:
@@ -223,10 +223,5 @@ func classChar(s string) int {
 }
 
 func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
+	return slices.Sorted(maps.Keys(m))
 }

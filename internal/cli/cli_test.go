@@ -1,0 +1,204 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func requireRPM(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("rpmspec"); err != nil {
+		t.Skip("rpm not installed")
+	}
+	if _, err := os.Stat("/usr/include/rpm/rpmbuild.h"); err != nil {
+		t.Skip("librpm-dev not installed")
+	}
+}
+
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = Main(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// project writes a small project: one spec per entry of specs (name -> text).
+func writeProject(t *testing.T, toml string, specs map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if toml == "" {
+		toml = "[project]\nname = \"t\"\n[rpm]\ndist_tag = \".t1\"\n"
+	}
+	if err := os.WriteFile(filepath.Join(dir, "slipway.toml"), []byte(toml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range specs {
+		d := filepath.Join(dir, "SPECS", name)
+		os.MkdirAll(d, 0o755)
+		if err := os.WriteFile(filepath.Join(d, name+".spec"), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func specText(name, extra string) string {
+	return "Name: " + name + "\nVersion: 1.0\nRelease: 1%{?dist}\nSummary: s\nLicense: MIT\n" + extra +
+		"\n%description\nd\n%files\n/usr/bin/" + name + "\n"
+}
+
+// noHalfWritten fails if build/ holds temporary files a write left behind.
+func noHalfWritten(t *testing.T, dir string) {
+	t.Helper()
+	filepath.WalkDir(filepath.Join(dir, "build"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && strings.HasPrefix(d.Name(), ".tmp-") {
+			t.Errorf("left behind: %s", p)
+		}
+		return nil
+	})
+}
+
+func TestMalformedConfig(t *testing.T) {
+	dir := writeProject(t, "[project]\nname = \"t\"\nspec_dir = \"x\"\n", nil)
+	code, _, stderr := run(t, "graph", "-C", dir)
+	if code != exitUsage {
+		t.Errorf("exit %d, want %d", code, exitUsage)
+	}
+	if !strings.Contains(stderr, "slipway.toml:3") || !strings.Contains(stderr, "spec_dir") {
+		t.Errorf("error does not name the file, line and key:\n%s", stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "build")); err == nil {
+		t.Error("build/ was created for a project that failed to load")
+	}
+}
+
+func TestMissingMacroFile(t *testing.T) {
+	dir := writeProject(t, "[project]\nname = \"t\"\n[rpm]\nmacro_files = [\"macros/macros.nothere\"]\n", nil)
+	code, _, stderr := run(t, "plan", "-C", dir)
+	if code == 0 || !strings.Contains(stderr, "slipway.toml") || !strings.Contains(stderr, "macros.nothere") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "build")); err == nil {
+		t.Error("build/ was created for a project that failed to load")
+	}
+}
+
+func TestSpecSyntaxErrorIsReportedAndTheRestEvaluated(t *testing.T) {
+	requireRPM(t)
+	dir := writeProject(t, "", map[string]string{
+		"good":   specText("good", "Requires: other"),
+		"other":  specText("other", ""),
+		"broken": "Name: broken\nVersion: 1\nRelease: 1\nSummary: s\nLicense: MIT\nNotATag: x\n%description\nd\n",
+		"rich":   specText("rich", "Requires: (good or other"),
+	})
+	code, stdout, stderr := run(t, "plan", "-C", dir)
+	if code != exitFailed {
+		t.Errorf("exit %d, want %d", code, exitFailed)
+	}
+	for _, want := range []string{
+		"SPECS/broken/broken.spec: line 6: Unknown tag: NotATag: x",
+		"SPECS/rich/rich.spec: line 6:",
+		"2 spec(s) failed to evaluate",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if !strings.Contains(stdout, "good-1.0-1.t1") || !strings.Contains(stdout, "other-1.0-1.t1") {
+		t.Errorf("the good specs are not planned:\n%s", stdout)
+	}
+	noHalfWritten(t, dir)
+
+	// A second run reports the same from the cache, starting no rpm process.
+	code, _, stderr = run(t, "plan", "-C", dir)
+	if code != exitFailed || !strings.Contains(stderr, "0 evaluated, 4 cached, 2 failed") || !strings.Contains(stderr, "(0 rpm helper processes)") {
+		t.Errorf("second run: exit %d\n%s", code, stderr)
+	}
+}
+
+func TestUnknownGoal(t *testing.T) {
+	requireRPM(t)
+	dir := writeProject(t, "", map[string]string{"hello": specText("hello", "")})
+	code, _, stderr := run(t, "graph", "-C", dir, "--goal", "helo")
+	if code != exitUsage || !strings.Contains(stderr, `unknown goal "helo"`) || !strings.Contains(stderr, "did you mean hello") {
+		t.Errorf("exit %d:\n%s", code, stderr)
+	}
+	code, _, stderr = run(t, "deps", "-C", dir, "nothing")
+	if code != exitUsage || !strings.Contains(stderr, `unknown goal "nothing"`) {
+		t.Errorf("deps: exit %d:\n%s", code, stderr)
+	}
+}
+
+func TestBadFlags(t *testing.T) {
+	code, _, stderr := run(t, "graph", "--format", "svg", "-C", t.TempDir())
+	if code != exitUsage || !strings.Contains(stderr, `--format "svg"`) {
+		t.Errorf("exit %d:\n%s", code, stderr)
+	}
+	if code, _, _ := run(t, "graph", "--no-such-flag"); code != exitUsage {
+		t.Errorf("unknown flag: exit %d", code)
+	}
+}
+
+func TestExampleCommands(t *testing.T) {
+	requireRPM(t)
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../../examples/tiny")); err != nil {
+		t.Fatal(err)
+	}
+	os.RemoveAll(filepath.Join(dir, "build"))
+
+	code, stdout, stderr := run(t, "graph", "-C", dir)
+	if code != 0 || !strings.Contains(stdout, "build cycle (broken): tinyc BUILD -> tinylint RUN -> tinylint BUILD -> tinyc-compiler RUN") {
+		t.Fatalf("graph: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+
+	code, stdout, _ = run(t, "graph", "-C", dir, "--format", "dot", "--goal", "tinysh")
+	if code != 0 || !strings.HasPrefix(stdout, "digraph slipway {") || strings.Contains(stdout, `"build:tinyc"`) {
+		t.Errorf("dot for goal tinysh: exit %d\n%s", code, stdout)
+	}
+	if dot, err := exec.LookPath("dot"); err == nil {
+		cmd := exec.Command(dot, "-Tsvg")
+		cmd.Stdin = strings.NewReader(stdout)
+		if out, err := cmd.CombinedOutput(); err != nil || !bytes.Contains(out, []byte("<svg")) {
+			t.Errorf("Graphviz rejects the DOT output: %v\n%s", err, out)
+		}
+	}
+
+	out := filepath.Join(dir, "graph.json")
+	if code, _, stderr := run(t, "graph", "-C", dir, "--format", "json", "-o", out); code != 0 {
+		t.Fatalf("json: %s", stderr)
+	}
+	var doc struct {
+		Format string `json:"format"`
+		Nodes  []struct {
+			ID string `json:"id"`
+		} `json:"nodes"`
+		Cycles []struct {
+			Chain    []string `json:"chain"`
+			BrokenBy string   `json:"brokenBy"`
+		} `json:"cycles"`
+	}
+	data, _ := os.ReadFile(out)
+	if err := json.Unmarshal(data, &doc); err != nil || doc.Format != "slipway-graph/v1" || len(doc.Nodes) == 0 || len(doc.Cycles) != 1 {
+		t.Errorf("graph.json: %v %+v", err, doc)
+	}
+
+	code, stdout, _ = run(t, "plan", "-C", dir)
+	if code != 0 || !strings.Contains(stdout, "Critical path: 5 build steps: tiny-rpm-macros -> tinyc-bootstrap -> tinylint -> tinyc -> tiny-hello") {
+		t.Errorf("plan: exit %d\n%s", code, stdout)
+	}
+
+	code, stdout, _ = run(t, "deps", "-C", dir, "--run", "tinyc")
+	if code != 0 || !strings.Contains(stdout, "run\tpackage\ttinyc-runtime") {
+		t.Errorf("deps --run tinyc: exit %d\n%s", code, stdout)
+	}
+	code, stdout, _ = run(t, "rdeps", "-C", dir, "--build", "libtiny-devel")
+	if code != 0 || !strings.Contains(stdout, "build\tbuild\ttinysh") || strings.Contains(stdout, "tinyc-bootstrap") {
+		t.Errorf("rdeps --build libtiny-devel: exit %d\n%s", code, stdout)
+	}
+}
