@@ -8,17 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-func requireRPM(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("rpmspec"); err != nil {
-		t.Skip("rpm not installed")
-	}
-	if _, err := os.Stat("/usr/include/rpm/rpmbuild.h"); err != nil {
-		t.Skip("librpm-dev not installed")
-	}
-}
+	"slipway/internal/testutil"
+)
 
 func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
@@ -89,7 +81,7 @@ func TestMissingMacroFile(t *testing.T) {
 }
 
 func TestSpecSyntaxErrorIsReportedAndTheRestEvaluated(t *testing.T) {
-	requireRPM(t)
+	testutil.RequireSpecEval(t)
 	dir := writeProject(t, "", map[string]string{
 		"good":   specText("good", "Requires: other"),
 		"other":  specText("other", ""),
@@ -122,7 +114,7 @@ func TestSpecSyntaxErrorIsReportedAndTheRestEvaluated(t *testing.T) {
 }
 
 func TestUnknownGoal(t *testing.T) {
-	requireRPM(t)
+	testutil.RequireSpecEval(t)
 	dir := writeProject(t, "", map[string]string{"hello": specText("hello", "")})
 	code, _, stderr := run(t, "graph", "-C", dir, "--goal", "helo")
 	if code != exitUsage || !strings.Contains(stderr, `unknown goal "helo"`) || !strings.Contains(stderr, "did you mean hello") {
@@ -145,7 +137,7 @@ func TestBadFlags(t *testing.T) {
 }
 
 func TestExampleCommands(t *testing.T) {
-	requireRPM(t)
+	testutil.RequireSpecEval(t)
 	dir := t.TempDir()
 	if err := os.CopyFS(dir, os.DirFS("../../examples/tiny")); err != nil {
 		t.Fatal(err)

@@ -13,7 +13,7 @@ import (
 // configPackages is the part of an image config that names packages.
 type configPackages struct {
 	SystemConfigs []struct {
-		Name         string   `json:"Name"`
+		Name          string            `json:"Name"`
 		PackageLists  []string          `json:"PackageLists"`
 		Packages      []string          `json:"Packages"`
 		KernelOptions map[string]string `json:"KernelOptions"`

@@ -2,26 +2,14 @@ package spec
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-)
 
-// sampleDir is Azure Linux's real inputs, shared read-only beside the checkout.
-func sampleDir(t testing.TB) string {
-	t.Helper()
-	dir, err := filepath.Abs("../../../shared/azl-sample")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skip("../shared/azl-sample not present")
-	}
-	return dir
-}
+	"slipway/internal/testutil"
+)
 
 // sampleMacros is the macro environment Azure Linux evaluates its specs in.
 func sampleMacros(t testing.TB, sample string) MacroSet {
@@ -41,21 +29,9 @@ func sampleMacros(t testing.TB, sample string) MacroSet {
 	}
 }
 
-func requireTools(t testing.TB, tools ...string) {
-	t.Helper()
-	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed", tool)
-		}
-	}
-	if _, err := os.Stat("/usr/include/rpm/rpmbuild.h"); err != nil {
-		t.Skip("librpm-dev not installed")
-	}
-}
-
 func evaluateSample(t *testing.T, buildDir string) *Result {
 	t.Helper()
-	sample := sampleDir(t)
+	sample := testutil.SampleDir(t)
 	res, err := Evaluate(context.Background(), Options{
 		SpecsDir:           filepath.Join(sample, "specs"),
 		BuildDir:           buildDir,
@@ -70,7 +46,7 @@ func evaluateSample(t *testing.T, buildDir string) *Result {
 }
 
 func TestEvaluateSampleMatchesRpmspec(t *testing.T) {
-	requireTools(t, "rpmspec", "cc")
+	testutil.RequireSpecEval(t)
 	buildDir := t.TempDir()
 	res := evaluateSample(t, buildDir)
 	for _, e := range res.Errors {
@@ -89,7 +65,7 @@ func TestEvaluateSampleMatchesRpmspec(t *testing.T) {
 
 	// The same queries through rpmspec, one process per query, must print
 	// exactly what the helper printed.
-	sample := sampleDir(t)
+	sample := testutil.SampleDir(t)
 	macros := sampleMacros(t, sample)
 	bin, err := HelperPath(context.Background(), filepath.Join(buildDir, "tools"))
 	if err != nil {

@@ -3,7 +3,6 @@ package workspace
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -11,17 +10,9 @@ import (
 
 	"slipway/internal/graph"
 	"slipway/internal/project"
-)
 
-func requireRPM(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("rpmspec"); err != nil {
-		t.Skip("rpm not installed")
-	}
-	if _, err := os.Stat("/usr/include/rpm/rpmbuild.h"); err != nil {
-		t.Skip("librpm-dev not installed")
-	}
-}
+	"slipway/internal/testutil"
+)
 
 // copyProject copies a project directory so the test's build/ stays private.
 func copyProject(t *testing.T, src string) string {
@@ -67,7 +58,7 @@ func runEdges(g *graph.Graph, from string) []string {
 }
 
 func TestExampleGraph(t *testing.T) {
-	requireRPM(t)
+	testutil.RequireSpecEval(t)
 	dir := copyProject(t, "../../examples/tiny")
 	tree := load(t, dir)
 	g := tree.Graph
@@ -104,7 +95,7 @@ func TestExampleGraph(t *testing.T) {
 
 	// A file dependency, a rich dependency with "with", one with "or", a versioned BuildRequires.
 	checks := map[string]string{
-		"tiny-editor-cli": "run tinysh",         // Requires: /usr/bin/tinysh
+		"tiny-editor-cli": "run tinysh",          // Requires: /usr/bin/tinysh
 		"pkg:tinyedit":    "run tiny-editor-gui", // (tiny-editor-gui or tiny-editor-cli): first that resolves
 		"tinysh":          "build libtiny-devel", // libtiny-devel >= 1.2
 	}
@@ -185,10 +176,7 @@ func contains(list []string, s string) bool {
 // inputs where they are, with Azure Linux's macro environment.
 func sampleProject(t *testing.T) string {
 	t.Helper()
-	sample, _ := filepath.Abs("../../../shared/azl-sample")
-	if _, err := os.Stat(sample); err != nil {
-		t.Skip("../shared/azl-sample not present")
-	}
+	sample := testutil.SampleDir(t)
 	rm := sample + "/specs/azurelinux-rpm-macros"
 	toml := `[project]
 name = "azl-sample"
@@ -215,7 +203,7 @@ configs_dir = "` + sample + `/imageconfigs"
 }
 
 func TestSampleGraph(t *testing.T) {
-	requireRPM(t)
+	testutil.RequireSpecEval(t)
 	tree := load(t, sampleProject(t))
 	g := tree.Graph
 	if tree.Eval.Stats.Specs != 16 {

@@ -1,0 +1,19 @@
+#!/bin/sh
+# Installs the Debian 12 packages slipway and its tests need. Run as root
+# (or through sudo). Used by README's set-up command and by CI (.ci/run).
+set -eu
+packages="
+  rpm librpm-dev gcc libc6-dev pkg-config
+  createrepo-c dnf
+  graphviz
+  git ca-certificates
+"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps.sh: run as root (sudo $0)" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $packages >/dev/null
+echo "install-deps.sh: installed:$(echo $packages | tr -s ' \n' ' ')"
