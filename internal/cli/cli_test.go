@@ -72,7 +72,7 @@ func TestMalformedConfig(t *testing.T) {
 func TestMissingMacroFile(t *testing.T) {
 	dir := writeProject(t, "[project]\nname = \"t\"\n[rpm]\nmacro_files = [\"macros/macros.nothere\"]\n", nil)
 	code, _, stderr := run(t, "plan", "-C", dir)
-	if code == 0 || !strings.Contains(stderr, "slipway.toml") || !strings.Contains(stderr, "macros.nothere") {
+	if code != exitUsage || !strings.Contains(stderr, `slipway.toml:4: rpm.macro_files[0]: "macros/macros.nothere" matches no file`) {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "build")); err == nil {

@@ -84,7 +84,8 @@ type Project struct {
 // Load reads, validates and checks the project config at path, which is
 // either a config file or a directory containing slipway.toml.
 // Besides what Parse checks, Load checks that the files the config refers
-// to (rpm.vendor_macros, rpm.lua_modules, toolchain.manifest) exist.
+// to (rpm.vendor_macros, rpm.lua_modules, toolchain.manifest) exist and
+// that every rpm.macro_files pattern matches at least one file.
 //
 // Errors name the config file as path was given. errors.Is(err,
 // fs.ErrNotExist) reports whether the config file itself is missing.
@@ -210,5 +211,10 @@ func (p *Project) checkFiles(file string, keys keyLines) []error {
 		check(key("rpm", "lua_modules", mod), rpm.LuaModules[mod])
 	}
 	check(key("toolchain", "manifest"), p.Config.Toolchain.Manifest)
+	for i, pattern := range rpm.MacroFiles {
+		if matches, err := filepath.Glob(p.Path(pattern)); err == nil && len(matches) == 0 {
+			errs = append(errs, keys.errorf(file, key("rpm", "macro_files").at(i), "%q matches no file", pattern))
+		}
+	}
 	return errs
 }

@@ -328,6 +328,8 @@ func TestLoad(t *testing.T) {
 		"SPECS/azurelinux-rpm-macros/macros":                        "%azl 3\n",
 		"SPECS/azurelinux-rpm-macros/common.lua":                    "",
 		"SPECS/azurelinux-rpm-macros/python.lua":                    "",
+		"SPECS/azurelinux-rpm-macros/macros.check":                  "",
+		"SPECS/perl/macros.perl":                                    "",
 		"toolkit/resources/manifests/package/toolchain_aarch64.txt": "zlib-1.3.1-1.azl3.aarch64.rpm\n",
 	})
 	for _, path := range []string{dir, filepath.Join(dir, FileName)} {
