@@ -194,3 +194,18 @@ func TestExampleCommands(t *testing.T) {
 		t.Errorf("rdeps --build libtiny-devel: exit %d\n%s", code, stdout)
 	}
 }
+
+func TestBundledExampleIsTheDefaultProject(t *testing.T) {
+	testutil.RequireSpecEval(t)
+	t.Chdir(t.TempDir())
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	code, stdout, stderr := run(t, "plan")
+	if code != 0 || !strings.Contains(stderr, `using the bundled example project "tiny"`) || !strings.Contains(stdout, "tinyc-bootstrap") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	// The second run reuses the extracted copy and its cache.
+	code, _, stderr = run(t, "plan")
+	if code != 0 || !strings.Contains(stderr, "0 evaluated, 11 cached") {
+		t.Errorf("second run: exit %d\n%s", code, stderr)
+	}
+}
