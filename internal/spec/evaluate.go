@@ -248,12 +248,12 @@ func (e *evaluation) pool(ctx context.Context, generated string) (*helperPool, e
 		}
 		e.helper = bin
 	}
-	configDir, err := prepareConfigDir(filepath.Join(e.opts.BuildDir, "rpmconfig"), e.opts.Macros, generated)
+	configDir, err := PrepareConfigDir(filepath.Join(e.opts.BuildDir, "rpmconfig"), e.opts.Macros, generated)
 	if err != nil {
 		return nil, fmt.Errorf("preparing the rpm configuration: %w", err)
 	}
 	home := filepath.Join(configDir, "home")
-	env := helperEnv(configDir, home, e.opts.Jobs)
+	env := RPMEnv(configDir, home, e.opts.Jobs)
 	p := newHelperPool(e.helper, e.opts.Macros.Defines, env, e.opts.Timeout)
 	e.pools = append(e.pools, p)
 	return p, nil

@@ -57,10 +57,12 @@ func HelperPath(ctx context.Context, cacheDir string) (string, error) {
 	return bin, nil
 }
 
-// helperEnv is the environment specs are evaluated in: only the rpm
-// configuration slipway prepared, no user macros (~/.rpmmacros), a fixed
-// locale, and RPM_BUILD_NCPUS set so %{_smp_build_ncpus} needs no getconf.
-func helperEnv(configDir, home string, ncpus int) []string {
+// RPMEnv is the environment rpm tools (the helper, rpmspec, rpmbuild) run
+// in with a project's macros: only the rpm configuration slipway prepared
+// (see PrepareConfigDir), no user macros (HOME is home, normally empty), a
+// fixed locale, and RPM_BUILD_NCPUS set so %{_smp_build_ncpus} needs no
+// getconf. The project's defines are passed separately, as -D options.
+func RPMEnv(configDir, home string, ncpus int) []string {
 	return []string{
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + home,

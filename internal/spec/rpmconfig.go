@@ -80,13 +80,13 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// prepareConfigDir makes an rpm configuration directory (for RPM_CONFIGDIR)
+// PrepareConfigDir makes an rpm configuration directory (for RPM_CONFIGDIR)
 // under root: links to every file of the host's /usr/lib/rpm, plus the
 // distro's macro files in macros.d, its main macros in the vendor slot, its
 // Lua modules under lua/, and the generated macros. The directory is named
 // by the hash of its inputs and created atomically, so concurrent or
 // interrupted runs never see half of one.
-func prepareConfigDir(root string, m MacroSet, generated string) (string, error) {
+func PrepareConfigDir(root string, m MacroSet, generated string) (string, error) {
 	base, err := m.Hash()
 	if err != nil {
 		return "", err

@@ -72,11 +72,11 @@ func TestEvaluateSampleMatchesRpmspec(t *testing.T) {
 		t.Fatal(err)
 	}
 	generated := versionMacros("azl", "kernel", byName["kernel"], ".azl3")
-	configDir, err := prepareConfigDir(filepath.Join(buildDir, "rpmconfig"), macros, generated)
+	configDir, err := PrepareConfigDir(filepath.Join(buildDir, "rpmconfig"), macros, generated)
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := helperEnv(configDir, t.TempDir(), 2)
+	env := RPMEnv(configDir, t.TempDir(), 2)
 	pool := newHelperPool(bin, macros.Defines, env, time.Minute)
 	defer pool.close()
 	for _, info := range res.Specs {
