@@ -3,7 +3,7 @@
 # (or through sudo). Used by README's set-up command and by CI (.ci/run).
 set -eu
 packages="
-  rpm librpm-dev gcc libc6-dev pkg-config
+  rpm librpm-dev python3-rpm gcc libc6-dev pkg-config
   createrepo-c dnf
   graphviz
   git ca-certificates

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"slipway/internal/testutil"
 )
 
 // runTool runs argv and returns its stdout, failing the test on error.
@@ -75,9 +77,7 @@ func randVersion(r *rand.Rand) string {
 // of a few hundred random versions and rpm's own test cases, and CompareEVR
 // with rpm.vercmp on full EVRs (rpm 4.18's rpm.vercmp parses "E:V-R").
 func TestVercmpAgainstRPM(t *testing.T) {
-	if _, err := exec.LookPath("rpm"); err != nil {
-		t.Skip("rpm is not in PATH")
-	}
+	testutil.RequireTools(t, "rpm")
 	r := rand.New(rand.NewPCG(1, 2))
 	var versions []string
 	seen := map[string]bool{}
@@ -156,18 +156,20 @@ print(table.concat(out, "\n"))
 	t.Logf("%d pairs compared with rpm, %d differ", len(pairs), bad)
 }
 
-// rpmPython returns a Python interpreter that can import rpm's bindings.
+// rpmPython returns a Python interpreter that can import rpm's bindings
+// (Debian's python3-rpm, which dnf pulls in), trying /usr/bin/python3 when
+// the python3 in PATH cannot.
 func rpmPython(t *testing.T) string {
 	t.Helper()
-	var candidates []string
-	if p, err := exec.LookPath("python3"); err == nil {
-		candidates = append(candidates, p)
-	}
-	candidates = append(candidates, "/usr/bin/python3")
+	testutil.RequireTools(t, "python3")
+	candidates := []string{"python3", "/usr/bin/python3"}
 	for _, p := range candidates {
 		if exec.Command(p, "-c", "import rpm, ctypes").Run() == nil {
 			return p
 		}
+	}
+	if os.Getenv("SLIPWAY_REQUIRE_TOOLS") != "" {
+		t.Fatal("python3-rpm is required (SLIPWAY_REQUIRE_TOOLS is set) but no python3 can import rpm")
 	}
 	t.Skip("no python3 with rpm's bindings (python3-rpm)")
 	return ""
