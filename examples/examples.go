@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+
+	"slipway/internal/fsutil"
 )
 
 // tiny is the bundled example distribution (examples/tiny): its inputs
@@ -34,24 +36,7 @@ func Extract(root string) (string, error) {
 		return "", err
 	}
 	dir := filepath.Join(root, DefaultName+"-"+digest[:12])
-	if _, err := os.Stat(filepath.Join(dir, "slipway.toml")); err == nil {
-		return dir, nil
-	}
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return "", err
-	}
-	tmp, err := os.MkdirTemp(root, ".extract-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(tmp)
-	if err := os.CopyFS(tmp, sub); err != nil {
-		return "", err
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if _, statErr := os.Stat(filepath.Join(dir, "slipway.toml")); statErr == nil {
-			return dir, nil
-		}
+	if err := fsutil.MakeDirOnce(dir, func(tmp string) error { return os.CopyFS(tmp, sub) }); err != nil {
 		return "", err
 	}
 	return dir, nil

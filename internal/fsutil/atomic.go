@@ -51,3 +51,33 @@ func replace(path string, data []byte, perm os.FileMode, sync bool) error {
 	}
 	return os.Rename(tmp, path)
 }
+
+// MakeDirOnce creates dir by letting fill populate a temporary sibling
+// directory, then renaming it into place, so dir is either absent or
+// complete. If dir already exists it is left alone and fill is not called;
+// if another process creates it first, its copy wins. Meant for
+// directories named by the hash of their contents.
+func MakeDirOnce(dir string, fill func(tmp string) error) error {
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	parent := filepath.Dir(dir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(parent, ".tmp-"+filepath.Base(dir)+"-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp) // no-op once renamed
+	if err := fill(tmp); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		if _, statErr := os.Stat(dir); statErr == nil {
+			return nil
+		}
+		return err
+	}
+	return nil
+}

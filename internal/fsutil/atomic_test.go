@@ -28,3 +28,31 @@ func TestWriteFileAtomicReplacesWholeFileAndLeavesNoTemp(t *testing.T) {
 		t.Errorf("directory holds %d entries, want only the file: %v", len(entries), entries)
 	}
 }
+
+func TestMakeDirOnce(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "sub", "abc123")
+	calls := 0
+	fill := func(tmp string) error {
+		calls++
+		return os.WriteFile(filepath.Join(tmp, "f"), []byte("x"), 0o644)
+	}
+	for i := 0; i < 2; i++ {
+		if err := MakeDirOnce(dir, fill); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if calls != 1 {
+		t.Errorf("fill called %d times, want once", calls)
+	}
+	if data, err := os.ReadFile(filepath.Join(dir, "f")); err != nil || string(data) != "x" {
+		t.Errorf("read %q, %v", data, err)
+	}
+	// A failing fill leaves neither dir nor temporary directories.
+	bad := filepath.Join(t.TempDir(), "bad")
+	if err := MakeDirOnce(bad, func(string) error { return os.ErrInvalid }); err == nil {
+		t.Error("no error from a failing fill")
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(bad)); len(entries) != 0 {
+		t.Errorf("left behind: %v", entries)
+	}
+}

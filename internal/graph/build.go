@@ -2,6 +2,8 @@ package graph
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -73,7 +75,7 @@ func Build(in Input) *Graph {
 		}
 		g.Nodes[b].Prebuilt = any && allPrebuilt
 	}
-	for _, name := range sortedKeys(prebuilt) {
+	for _, name := range slices.Sorted(maps.Keys(prebuilt)) {
 		if _, ok := owner[name]; ok {
 			continue
 		}
@@ -121,15 +123,6 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // ParseRPMFileName splits "name-version-release.arch.rpm" into a Prebuilt.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"slipway/internal/textutil"
 )
 
 // UnknownGoalError is a goal that names no spec and no package.
@@ -53,7 +55,7 @@ func (g *Graph) suggest(name string) []string {
 			continue
 		}
 		seen[n.Name] = true
-		d := editDistance(name, n.Name)
+		d := textutil.EditDistance(name, n.Name)
 		if d <= 2 || strings.Contains(n.Name, name) && len(name) >= 3 {
 			cands = append(cands, cand{n.Name, d})
 		}
@@ -69,26 +71,6 @@ func (g *Graph) suggest(name string) []string {
 		out = append(out, cands[i].name)
 	}
 	return out
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // Direction of a traversal.

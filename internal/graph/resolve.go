@@ -2,7 +2,9 @@ package graph
 
 import (
 	"fmt"
+	"maps"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -383,8 +385,8 @@ func (r *resolver) markMissing(capText string, from int) {
 
 func (r *resolver) unresolvedList() []Unresolved {
 	var out []Unresolved
-	for _, c := range sortedKeys(r.missing) {
-		out = append(out, Unresolved{Cap: c, NeededBy: sortedKeys(r.missing[c])})
+	for _, c := range slices.Sorted(maps.Keys(r.missing)) {
+		out = append(out, Unresolved{Cap: c, NeededBy: slices.Sorted(maps.Keys(r.missing[c]))})
 	}
 	return out
 }

@@ -12,8 +12,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/pelletier/go-toml/v2"
 )
@@ -207,7 +209,7 @@ func (p *Project) checkFiles(file string, keys keyLines) []error {
 	}
 	rpm := p.Config.RPM
 	check(key("rpm", "vendor_macros"), rpm.VendorMacros)
-	for _, mod := range sortedKeys(rpm.LuaModules) {
+	for _, mod := range slices.Sorted(maps.Keys(rpm.LuaModules)) {
 		check(key("rpm", "lua_modules", mod), rpm.LuaModules[mod])
 	}
 	check(key("toolchain", "manifest"), p.Config.Toolchain.Manifest)

@@ -59,7 +59,7 @@ func validate(file string, c Config, lines keyLines) []error {
 			v.errorf(k, "%q is not a valid glob pattern: %v", g, err)
 		}
 	}
-	for _, mod := range sortedKeys(r.LuaModules) {
+	for _, mod := range slices.Sorted(maps.Keys(r.LuaModules)) {
 		k := key("rpm", "lua_modules", mod)
 		if msg := checkLuaModule(mod); msg != "" {
 			v.errorf(k, "%s", msg)
@@ -220,8 +220,4 @@ func classChar(s string) int {
 		return 0
 	}
 	return esc + n
-}
-
-func sortedKeys(m map[string]string) []string {
-	return slices.Sorted(maps.Keys(m))
 }

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"slipway/internal/fsutil"
 )
 
 //go:embed helper/specq.c
@@ -27,34 +29,26 @@ var helperSource []byte
 func HelperPath(ctx context.Context, cacheDir string) (string, error) {
 	sum := sha256.Sum256(helperSource)
 	bin := filepath.Join(cacheDir, "slipway-specq-"+hex.EncodeToString(sum[:])[:12])
-	if _, err := os.Stat(bin); err == nil {
-		return bin, nil
-	}
-	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
-		return "", err
-	}
-	tmp, err := os.MkdirTemp(cacheDir, ".build-")
+	dir := bin + ".d"
+	err := fsutil.MakeDirOnce(dir, func(tmp string) error {
+		src := filepath.Join(tmp, "specq.c")
+		if err := os.WriteFile(src, helperSource, 0o644); err != nil {
+			return err
+		}
+		cc := os.Getenv("CC")
+		if cc == "" {
+			cc = "cc"
+		}
+		cmd := exec.CommandContext(ctx, cc, "-O2", "-o", filepath.Join(tmp, "slipway-specq"), src, "-lrpmbuild", "-lrpm", "-lrpmio")
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("compiling the spec evaluation helper (needs a C compiler and librpm-dev: apt-get install gcc librpm-dev): %v\n%s", err, msg)
+		}
+		return nil
+	})
 	if err != nil {
 		return "", err
 	}
-	defer os.RemoveAll(tmp)
-	src := filepath.Join(tmp, "specq.c")
-	if err := os.WriteFile(src, helperSource, 0o644); err != nil {
-		return "", err
-	}
-	out := filepath.Join(tmp, "slipway-specq")
-	cc := os.Getenv("CC")
-	if cc == "" {
-		cc = "cc"
-	}
-	cmd := exec.CommandContext(ctx, cc, "-O2", "-o", out, src, "-lrpmbuild", "-lrpm", "-lrpmio")
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("compiling the spec evaluation helper (needs a C compiler and librpm-dev: apt-get install gcc librpm-dev): %v\n%s", err, msg)
-	}
-	if err := os.Rename(out, bin); err != nil {
-		return "", err
-	}
-	return bin, nil
+	return filepath.Join(dir, "slipway-specq"), nil
 }
 
 // RPMEnv is the environment rpm tools (the helper, rpmspec, rpmbuild) run

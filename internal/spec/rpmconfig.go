@@ -5,10 +5,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
+
+	"slipway/internal/fsutil"
 )
 
 // SystemConfigDir is where the host's rpm keeps its configuration.
@@ -50,7 +53,7 @@ func (m MacroSet) Hash() (string, error) {
 			return "", err
 		}
 	}
-	for _, mod := range sortedKeys(m.LuaModules) {
+	for _, mod := range slices.Sorted(maps.Keys(m.LuaModules)) {
 		if err := hashFile(h, "lua/"+mod, m.LuaModules[mod]); err != nil {
 			return "", err
 		}
@@ -71,15 +74,6 @@ func hashFile(h io.Writer, label, path string) error {
 	return nil
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // PrepareConfigDir makes an rpm configuration directory (for RPM_CONFIGDIR)
 // under root: links to every file of the host's /usr/lib/rpm, plus the
 // distro's macro files in macros.d, its main macros in the vendor slot, its
@@ -93,24 +87,7 @@ func PrepareConfigDir(root string, m MacroSet, generated string) (string, error)
 	}
 	sum := sha256.Sum256([]byte(base + "\x00" + generated))
 	dir := filepath.Join(root, hex.EncodeToString(sum[:])[:16])
-	if _, err := os.Stat(dir); err == nil {
-		return dir, nil
-	}
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return "", err
-	}
-	tmp, err := os.MkdirTemp(root, ".tmp-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(tmp)
-	if err := fillConfigDir(tmp, m, generated); err != nil {
-		return "", err
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if _, statErr := os.Stat(dir); statErr == nil {
-			return dir, nil // another process made the same directory first
-		}
+	if err := fsutil.MakeDirOnce(dir, func(tmp string) error { return fillConfigDir(tmp, m, generated) }); err != nil {
 		return "", err
 	}
 	return dir, nil
