@@ -164,12 +164,23 @@ func (e *evaluation) nextRound(pending []specFile) (ready, rest []specFile) {
 // misses in parallel through one helper pool.
 func (e *evaluation) round(ctx context.Context, files []specFile) error {
 	generated := e.generatedMacros(files)
-	var misses []specFile
-	keys := map[string]string{}
+	keys := make(map[string]string, len(files))
 	for _, f := range files {
-		key := e.key(f)
-		keys[f.rel] = key
-		if entry := e.cache.get(key); entry != nil {
+		keys[f.rel] = e.key(f)
+	}
+	entries := make([]*cacheEntry, len(files))
+	var lookups errgroup.Group
+	lookups.SetLimit(runtime.NumCPU())
+	for i, f := range files {
+		lookups.Go(func() error {
+			entries[i] = e.cache.get(keys[f.rel])
+			return nil
+		})
+	}
+	lookups.Wait()
+	var misses []specFile
+	for i, f := range files {
+		if entry := entries[i]; entry != nil {
 			e.record(f, entry.Info, entry.Error, true)
 			continue
 		}
@@ -349,26 +360,42 @@ func findSpecs(dir, prefix string) ([]specFile, error) {
 		name := strings.TrimSuffix(filepath.Base(p), ".spec")
 		byMacro[macroName(name)] = name
 	}
-	dirHashes := map[string]string{}
-	files := make([]specFile, 0, len(paths))
+	// Hash the spec directories in parallel: on a warm run this and
+	// reading the cache are all the work there is.
+	var dirList []string
 	for _, p := range paths {
-		rel, _ := filepath.Rel(dir, p)
-		f := specFile{rel: filepath.ToSlash(rel), abs: p, name: strings.TrimSuffix(filepath.Base(p), ".spec")}
-		d := filepath.Dir(p)
-		if _, ok := dirHashes[d]; !ok {
-			if dirHashes[d], err = hashDir(d); err != nil {
-				return nil, err
-			}
+		if d := filepath.Dir(p); len(dirList) == 0 || dirList[len(dirList)-1] != d {
+			dirList = append(dirList, d) // paths are sorted: a directory's specs are adjacent
 		}
-		f.dirHash = dirHashes[d]
+	}
+	hashes := make([]string, len(dirList))
+	var g errgroup.Group
+	g.SetLimit(runtime.NumCPU())
+	for i, d := range dirList {
+		g.Go(func() (err error) {
+			hashes[i], err = hashDir(d)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	dirs := make(map[string]string, len(dirList))
+	for i, d := range dirList {
+		dirs[d] = hashes[i]
+	}
+	files := make([]specFile, len(paths))
+	for i, p := range paths {
+		rel, _ := filepath.Rel(dir, p)
+		files[i] = specFile{rel: filepath.ToSlash(rel), abs: p, name: strings.TrimSuffix(filepath.Base(p), ".spec"),
+			dirHash: dirs[filepath.Dir(p)]}
 		if prefix != "" {
 			text, err := os.ReadFile(p)
 			if err != nil {
 				return nil, err
 			}
-			f.refs = versionRefs(string(text), prefix, byMacro)
+			files[i].refs = versionRefs(string(text), prefix, byMacro)
 		}
-		files = append(files, f)
 	}
 	return files, nil
 }
