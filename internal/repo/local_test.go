@@ -1,0 +1,36 @@
+package repo
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"slipway/internal/testutil"
+)
+
+func TestCreateIsReadByDNF(t *testing.T) {
+	testutil.RequireTools(t, "rpmbuild", "createrepo_c", "dnf")
+	top := t.TempDir()
+	spec := filepath.Join(top, "r.spec")
+	os.WriteFile(spec, []byte("Name: repotest\nVersion: 1\nRelease: 1\nSummary: s\nLicense: MIT\nBuildArch: noarch\n%description\nd\n%files\n"), 0o644)
+	if out, err := exec.Command("rpmbuild", "-bb", "--define", "_topdir "+top, spec).CombinedOutput(); err != nil {
+		t.Fatalf("rpmbuild: %v\n%s", err, out)
+	}
+	repoDir := filepath.Join(top, "RPMS")
+	for i := 0; i < 2; i++ { // the second call updates
+		if err := Create(context.Background(), repoDir); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := exec.Command("dnf", "-q", "--repofrompath=t,"+repoDir, "--repo=t", "--setopt=cachedir="+t.TempDir(),
+		"--installroot", t.TempDir(), "repoquery", "--available", "repotest").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "repotest-0:1-1.noarch") {
+		t.Errorf("dnf does not see the package: %v\n%s", err, out)
+	}
+	if err := Create(context.Background(), filepath.Join(top, "nothere")); err == nil {
+		t.Error("no error for a missing directory")
+	}
+}
