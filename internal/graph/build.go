@@ -12,8 +12,26 @@ import (
 )
 
 // Prebuilt is a package that exists without being built in this stage.
+// From a manifest only its name and version are known; from its RPM file
+// also what it provides and the files it holds.
 type Prebuilt struct {
 	Name, EVR, Arch string
+	Provides        []rpm.Dep // besides "Name = EVR"
+	Files           []string
+}
+
+// PrebuiltFromHeader describes a pre-built package by its RPM header.
+func PrebuiltFromHeader(h *rpm.Header) Prebuilt {
+	p := Prebuilt{Name: h.Name, EVR: rpm.EVR{Epoch: h.Epoch, Version: h.Version, Release: h.Release}.String(),
+		Arch: h.Arch, Files: h.Files}
+	for _, d := range h.Provides {
+		dep := rpm.Dep{Name: d.Name}
+		if op, err := rpm.ParseOp(d.Flags); err == nil && d.Flags != "" {
+			dep.Op, dep.EVR = op, rpm.ParseEVR(d.Version)
+		}
+		p.Provides = append(p.Provides, dep)
+	}
+	return p
 }
 
 // Input is what a graph is built from.
@@ -82,6 +100,10 @@ func Build(in Input) *Graph {
 		p := prebuilt[name]
 		n := g.addNode(Node{ID: PackageID(name), Kind: PackageNode, Name: name, EVR: p.EVR, Arch: p.Arch, Prebuilt: true})
 		r.addProvide(n, rpm.Dep{Name: name, Op: rpm.EQ, EVR: rpm.ParseEVR(p.EVR)})
+		for _, d := range p.Provides {
+			r.addProvide(n, d)
+		}
+		r.addFiles(n, p.Files)
 	}
 
 	// Edges: BuildRequires of builds, Requires of packages.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"slipway/internal/rpm"
 	"slipway/internal/spec"
 )
 
@@ -325,5 +326,21 @@ func TestParseRPMFileName(t *testing.T) {
 		if _, err := ParseRPMFileName(bad); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
+	}
+}
+
+func TestPrebuiltProvidesAndFilesResolve(t *testing.T) {
+	g := Build(Input{
+		Specs: []*spec.Info{mkspec("app", []string{"libz.so.1()(64bit)"}, pkg("app", "1", []string{"/bin/sh"}))},
+		Prebuilt: []Prebuilt{
+			{Name: "bash", EVR: "5.2-1", Files: []string{"/usr/bin/bash", "/bin/sh"}},
+			{Name: "zlib", EVR: "1.3-1", Provides: []rpm.Dep{{Name: "libz.so.1()(64bit)"}}},
+		},
+	})
+	if len(g.Unresolved) != 0 {
+		t.Errorf("unresolved: %+v", g.Unresolved)
+	}
+	if got := edgesOf(g, "package:app"); !reflect.DeepEqual(got, []string{"from:build:app", "run:package:bash"}) {
+		t.Errorf("app RUN edges = %v", got)
 	}
 }

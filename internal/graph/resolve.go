@@ -58,7 +58,12 @@ func (r *resolver) addPackage(node int, p spec.Package) {
 		}
 		r.addProvide(node, dep)
 	}
-	for _, f := range p.Files {
+	r.addFiles(node, p.Files)
+}
+
+// addFiles indexes paths a package holds (or, from %files, globs).
+func (r *resolver) addFiles(node int, files []string) {
+	for _, f := range files {
 		if strings.Contains(f, "%") {
 			continue // an unexpanded macro: not a path anyone can name
 		}
