@@ -205,7 +205,7 @@ func TestBundledExampleIsTheDefaultProject(t *testing.T) {
 	}
 	// The second run reuses the extracted copy and its cache.
 	code, _, stderr = run(t, "plan")
-	if code != 0 || !strings.Contains(stderr, "0 evaluated, 11 cached") {
+	if code != 0 || !strings.Contains(stderr, ": 0 evaluated,") || !strings.Contains(stderr, "(0 rpm helper processes)") {
 		t.Errorf("second run: exit %d\n%s", code, stderr)
 	}
 }

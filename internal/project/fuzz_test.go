@@ -54,5 +54,8 @@ func normalize(c Config) Config {
 	if len(c.Toolchain.Prebuilt) == 0 {
 		c.Toolchain.Prebuilt = nil
 	}
+	if len(c.Sources.URLs) == 0 {
+		c.Sources.URLs = nil
+	}
 	return c
 }

@@ -30,6 +30,7 @@ type Config struct {
 	RPM       RPMSection       `toml:"rpm"`
 	Toolchain ToolchainSection `toml:"toolchain"`
 	Images    ImagesSection    `toml:"images"`
+	Sources   SourcesSection   `toml:"sources"`
 }
 
 // ProjectSection is the [project] table: the project's name and layout.

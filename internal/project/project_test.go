@@ -93,6 +93,36 @@ func TestParse(t *testing.T) {
 			c.Images.ConfigsDir = "toolkit/imageconfigs"
 			return c
 		},
+	}, {
+		name: "sources",
+		doc: "[project]\nname = \"x\"\n[sources]\n" +
+			"urls = [\"https://azurelinuxsrcstorage.blob.core.windows.net/sources/core\", \"https://mirror.example/src/?sv=1&sig=abc\", \"file:///srv/sources\"]\n" +
+			"allow_upstream = true\ncache_dir = \"/var/cache/slipway\"\n" +
+			"[sources.auth]\nusername = \"builder\"\npassword = \"env:SRC_PASS\"\n" +
+			"client_cert = \"certs/client.pem\"\nclient_key = \"file:/run/secrets/client.key\"\nca_cert = \"-----BEGIN CERTIFICATE-----\\n...\"\n",
+		want: func() Config {
+			c := defaults("x")
+			c.Sources = SourcesSection{
+				URLs: []string{
+					"https://azurelinuxsrcstorage.blob.core.windows.net/sources/core",
+					"https://mirror.example/src/?sv=1&sig=abc",
+					"file:///srv/sources",
+				},
+				AllowUpstream: true,
+				CacheDir:      "/var/cache/slipway",
+				Auth: AuthSection{Username: "builder", Password: "env:SRC_PASS", ClientCert: "certs/client.pem",
+					ClientKey: "file:/run/secrets/client.key", CACert: "-----BEGIN CERTIFICATE-----\n..."},
+			}
+			return c
+		},
+	}, {
+		name: "sources token",
+		doc:  "[project]\nname = \"x\"\n[sources]\nauth = { token = \"file:token.txt\" }\n",
+		want: func() Config {
+			c := defaults("x")
+			c.Sources.Auth.Token = "file:token.txt"
+			return c
+		},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -246,6 +276,50 @@ func TestParseErrors(t *testing.T) {
 			`slipway.toml:4: rpm.version_macro_prefix: "azl-3" must match [A-Za-z_][A-Za-z0-9_]*`,
 			`slipway.toml:6: toolchain.prebuilt[1]: "gcc 12" is not a package name`,
 			`slipway.toml:6: toolchain.prebuilt[2]: "" is not a package name`,
+		},
+	}, {
+		name: "unknown sources keys",
+		doc:  p + "[sources]\nurl = \"https://x\"\n[sources.auth]\npasword = \"x\"\n",
+		want: []string{
+			`slipway.toml:4:1: unknown key "sources.url" (did you mean "urls"?)`,
+			`slipway.toml:6:1: unknown key "sources.auth.pasword" (did you mean "password"?)`,
+		},
+	}, {
+		name: "sources types",
+		doc:  p + "[sources]\nallow_upstream = \"yes\"\n",
+		want: []string{`slipway.toml:4:18: sources.allow_upstream: expected a boolean, got TOML string`},
+	}, {
+		name: "bad source urls",
+		doc: p + "[sources]\nurls = [\n\"https://ok.example/src\",\n\"ftp://old.example/src\",\n\"https://user:hunter2@private.example/src\",\n" +
+			"\"/srv/sources\",\n\"https://ok.example/src\",\n\"http://bad host/\",\n\"file://server/share\",\n\"https://x.example/#frag\",\n\"\",\n]\n",
+		want: []string{
+			`slipway.toml:6: sources.urls[1]: "ftp://old.example/src" is not supported: use an http, https or file URL`,
+			`slipway.toml:7: sources.urls[2]: "https://REDACTED@private.example/src" has credentials in it: put them in [sources.auth], e.g. password = "env:SOURCES_PASSWORD"`,
+			`slipway.toml:8: sources.urls[3]: "/srv/sources" is not supported: use an http, https or file URL`,
+			`slipway.toml:9: sources.urls[4]: "https://ok.example/src" is listed twice (also urls[0])`,
+			`slipway.toml:10: sources.urls[5]: "http://bad host/" is not a valid URL: invalid character " " in host name`,
+			`slipway.toml:11: sources.urls[6]: "file://server/share" must be file:///absolute/path`,
+			`slipway.toml:12: sources.urls[7]: "https://x.example/#frag" must not end in '#...' or '?'`,
+			`slipway.toml:13: sources.urls[8]: "" is empty`,
+		},
+	}, {
+		name: "bad sources auth",
+		doc: p + "[sources]\ncache_dir = \"a\\u0000\"\n[sources.auth]\nusername = \"env:\"\ntoken = \"t\"\npassword = \"file:\"\n" +
+			"client_key = \"env:KEY-FILE\"\n",
+		want: []string{
+			`slipway.toml:4: sources.cache_dir: path "a\x00" contains a NUL byte`,
+			`slipway.toml:6: sources.auth.username: "": env: must be followed by a variable name ([A-Za-z_][A-Za-z0-9_]*)`,
+			`slipway.toml:8: sources.auth.password: file: must be followed by a path`,
+			`slipway.toml:9: sources.auth.client_key: "KEY-FILE": env: must be followed by a variable name ([A-Za-z_][A-Za-z0-9_]*)`,
+			`slipway.toml:7: sources.auth.token: set either token or username and password, not both`,
+			`slipway.toml:9: sources.auth.client_key: needs client_cert`,
+		},
+	}, {
+		name: "sources auth halves",
+		doc:  p + "[sources.auth]\nusername = \"u\"\nclient_cert = \"c.pem\"\n",
+		want: []string{
+			`slipway.toml:4: sources.auth.username: needs a password, e.g. password = "env:SOURCES_PASSWORD"`,
+			`slipway.toml:5: sources.auth.client_cert: needs client_key`,
 		},
 	}, {
 		name: "NUL in a path",

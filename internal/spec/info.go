@@ -18,7 +18,7 @@ type Info struct {
 	// BuildRequires, with rpm's dependency type (manual, rpmlib, ...).
 	BuildRequires  []Dep     `json:"buildRequires,omitempty"`
 	BuildConflicts []Dep     `json:"buildConflicts,omitempty"`
-	Sources        []string  `json:"sources,omitempty"` // full Source URLs or file names, in spec order
+	Sources        []string  `json:"sources,omitempty"` // Source strings (URLs or file names), by number
 	Patches        []string  `json:"patches,omitempty"`
 	ExclusiveArch  []string  `json:"exclusiveArch,omitempty"`
 	ExcludeArch    []string  `json:"excludeArch,omitempty"`

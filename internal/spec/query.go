@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -131,6 +132,7 @@ func parseResult(path, name string, r rawResult) (*Info, error) {
 func parseExtra(info *Info, extra string) error {
 	next := 0
 	var pkg *Package
+	var sources, patches []numbered
 	for _, line := range lines(extra) {
 		tag, rest, _ := strings.Cut(line, "\t")
 		switch tag {
@@ -151,10 +153,17 @@ func parseExtra(info *Info, extra string) error {
 			// "%files -f list": the list is made during the build; nothing to read now.
 		case "@CHECK":
 			info.HasCheck = rest == "1"
-		case "@sources":
-			info.Sources = append(info.Sources, rest)
-		case "@patches":
-			info.Patches = append(info.Patches, rest)
+		case "@source", "@patch":
+			num, text, ok := strings.Cut(rest, "\t")
+			n, err := strconv.Atoi(num)
+			if !ok || err != nil {
+				return fmt.Errorf("malformed helper line %q", line)
+			}
+			if tag == "@source" {
+				sources = append(sources, numbered{n, text})
+			} else {
+				patches = append(patches, numbered{n, text})
+			}
 		default:
 			return fmt.Errorf("unexpected helper line %q", line)
 		}
@@ -162,7 +171,24 @@ func parseExtra(info *Info, extra string) error {
 	if next != len(info.Packages) {
 		return fmt.Errorf("helper described %d of %d packages", next, len(info.Packages))
 	}
+	info.Sources, info.Patches = byNumber(sources), byNumber(patches)
 	return nil
+}
+
+// numbered is a Source or Patch with its number (Source3: 3).
+type numbered struct {
+	n    int
+	text string
+}
+
+// byNumber orders sources by their number; rpm reports them newest first.
+func byNumber(list []numbered) []string {
+	slices.SortStableFunc(list, func(a, b numbered) int { return a.n - b.n })
+	out := make([]string, len(list))
+	for i, x := range list {
+		out[i] = x.text
+	}
+	return out
 }
 
 func depFromFields(f []string, typed bool) (Dep, error) {

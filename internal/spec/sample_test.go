@@ -115,3 +115,25 @@ func TestEvaluateSampleMatchesRpmspec(t *testing.T) {
 		}
 	}
 }
+
+// Sources and Patches are the spec's own strings (URLs where it gives
+// them), in the order of their numbers.
+func TestSourcesAreFullURLsInOrder(t *testing.T) {
+	testutil.RequireSpecEval(t)
+	res := evaluateSample(t, t.TempDir())
+	var curl *Info
+	for _, info := range res.Specs {
+		if info.Name == "curl" {
+			curl = info
+		}
+	}
+	if curl == nil {
+		t.Fatal("curl not evaluated")
+	}
+	if len(curl.Sources) != 1 || curl.Sources[0] != "https://curl.haxx.se/download/curl-8.11.1.tar.gz" {
+		t.Errorf("curl sources: %q", curl.Sources)
+	}
+	if len(curl.Patches) < 8 || curl.Patches[0] != "CVE-2025-0665.patch" || curl.Patches[1] != "CVE-2025-0167.patch" {
+		t.Errorf("curl patches: %q", curl.Patches)
+	}
+}

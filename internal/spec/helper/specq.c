@@ -15,7 +15,7 @@
  * sections: the source header formatted with the SRPM query format, every
  * package header formatted with the RPM query format (byte for byte what
  * `rpmspec -q [--srpm] --qf FMT` prints), and lines of facts rpmspec cannot
- * print (%files text, %check presence, full Source URLs). err is what rpm
+ * print (%files text, %check presence, full Source and Patch strings). err is what rpm
  * logged while parsing.
  *
  * The parent never parses a spec itself, so each spec starts from the same
@@ -139,14 +139,23 @@ static int evaluate(const char *path)
 	const char *check = rpmSpecGetSection(spec, RPMBUILD_CHECK);
 	buf_str(&extra, check ? "@CHECK\t1\n" : "@CHECK\t0\n");
 
-	/* Full Source/Patch URLs: the headers keep only base names. */
-	char *urls = rpmExpand("%{lua:"
-		"for _, k in ipairs({'sources', 'patches'}) do "
-		"  local t = _G[k] or {} "
-		"  for i = 1, #t do print('@' .. k .. '\\t' .. t[i] .. '\\n') end "
-		"end}", NULL);
-	buf_str(&extra, urls);
-	free(urls);
+	/* Full Source/Patch strings (URLs): the headers keep only base names.
+	 * rpm lists them newest first; the reader sorts them by number. */
+	rpmSpecSrcIter si = rpmSpecSrcIterInit(spec);
+	rpmSpecSrc src;
+	while ((src = rpmSpecSrcIterNext(si)) != NULL) {
+		rpmSourceFlags fl = rpmSpecSrcFlags(src);
+		const char *kind = (fl & RPMBUILD_ISPATCH) ? "@patch\t" : (fl & RPMBUILD_ISSOURCE) ? "@source\t" : NULL;
+		if (kind == NULL)
+			continue;
+		char num[32];
+		snprintf(num, sizeof(num), "%d\t", rpmSpecSrcNum(src));
+		buf_str(&extra, kind);
+		buf_str(&extra, num);
+		buf_str(&extra, rpmSpecSrcFilename(src, 1));
+		buf_str(&extra, "\n");
+	}
+	rpmSpecSrcIterFree(si);
 
 	printf("%zu %zu %zu\n", srpm.len, rpms.len, extra.len);
 	fwrite(srpm.data, 1, srpm.len, stdout);
