@@ -61,7 +61,16 @@ type Result struct {
 	Specs  []*Info
 	Errors []*EvalError
 	Stats  Stats
+
+	// generated holds, per spec that uses other specs' version macros, the
+	// macro file text it was evaluated with.
+	generated map[string]string
 }
+
+// GeneratedMacros is the text of the generated version macros a spec
+// uses ("" for most specs), which every later rpm run on it (packing the
+// SRPM, building) must load as it was evaluated with.
+func (r *Result) GeneratedMacros(specName string) string { return r.generated[specName] }
 
 // specFile is one spec to evaluate, with what its cache key needs.
 type specFile struct {
@@ -235,6 +244,12 @@ func (e *evaluation) record(f specFile, info *Info, errMsg string, cached bool) 
 	} else {
 		e.res.Specs = append(e.res.Specs, info)
 		e.done[f.name] = info
+		if text := e.generatedMacros([]specFile{f}); text != "" {
+			if e.res.generated == nil {
+				e.res.generated = map[string]string{}
+			}
+			e.res.generated[f.name] = text
+		}
 	}
 	if cached {
 		e.res.Stats.Cached++

@@ -62,6 +62,12 @@ func TestEvaluateSampleMatchesRpmspec(t *testing.T) {
 	if knem := byName["knem"]; knem == nil || !strings.Contains(knem.SRPM.Release, "_6.6.134.1.2") {
 		t.Errorf("knem's release does not carry the kernel version from %%azl_kernel_version/_release: %+v", knem)
 	}
+	if got := res.GeneratedMacros("knem"); !strings.Contains(got, "%azl_kernel_version 6.6.134.1\n") || !strings.Contains(got, "%azl_kernel_release 2\n") {
+		t.Errorf("generated macros for knem: %q", got)
+	}
+	if got := res.GeneratedMacros("zlib"); got != "" {
+		t.Errorf("generated macros for zlib: %q", got)
+	}
 
 	// The same queries through rpmspec, one process per query, must print
 	// exactly what the helper printed.
