@@ -4,7 +4,7 @@
 set -eu
 packages="
   rpm librpm-dev python3-rpm gcc libc6-dev pkg-config
-  createrepo-c dnf
+  createrepo-c dnf mmdebstrap
   graphviz
   git ca-certificates
 "

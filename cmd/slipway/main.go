@@ -5,7 +5,13 @@ package main
 import (
 	"os"
 
+	"slipway/internal/buildroot"
 	"slipway/internal/cli"
 )
 
-func main() { os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() {
+	if buildroot.IsSandboxInit() {
+		buildroot.SandboxInit() // never returns: this process is a build root's init
+	}
+	os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr))
+}
