@@ -57,5 +57,11 @@ func normalize(c Config) Config {
 	if len(c.Sources.URLs) == 0 {
 		c.Sources.URLs = nil
 	}
+	if len(c.Toolchain.URLs) == 0 {
+		c.Toolchain.URLs = nil
+	}
+	if len(c.Toolchain.Bootstrap.Packages) == 0 {
+		c.Toolchain.Bootstrap.Packages = nil
+	}
 	return c
 }

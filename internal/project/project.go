@@ -63,13 +63,42 @@ type RPMSection struct {
 	VersionMacroPrefix string `toml:"version_macro_prefix"`
 }
 
-// ToolchainSection is the [toolchain] table: packages that count as built.
+// ToolchainSection is the [toolchain] table: how the toolchain is made,
+// and the packages that count as built in the package stage.
 type ToolchainSection struct {
 	// Manifest is a file listing toolchain RPM file names, one per line
-	// (e.g. "zlib-devel-1.3.1-1.azl3.x86_64.rpm"). Optional.
+	// (e.g. "zlib-devel-1.3.1-1.azl3.x86_64.rpm"). Optional; required to
+	// run the toolchain stage, whose result must match it exactly.
 	Manifest string `toml:"manifest"`
 	// Prebuilt are extra package names that count as already built.
 	Prebuilt []string `toml:"prebuilt"`
+	// Mode is how the toolchain stage gets the RPMs: "rebuild" (build the
+	// toolchain specs in BuildOrder in a bootstrap root), "download" (from
+	// URLs) or "archive" (from a tarball). Default "rebuild".
+	Mode string `toml:"mode"`
+	// BuildOrder is the build order file, Azure Linux's
+	// toolchain_build_order.txt format (rebuild mode).
+	BuildOrder string `toml:"build_order"`
+	// Archive is a tarball holding the toolchain RPMs (archive mode).
+	Archive string `toml:"archive"`
+	// URLs are base URLs the manifest's RPMs are downloaded from, tried in
+	// order (download mode); Auth is sent to their hosts.
+	URLs []string    `toml:"urls"`
+	Auth AuthSection `toml:"auth"`
+	// Bootstrap is the root the rebuild mode builds in.
+	Bootstrap BootstrapSection `toml:"bootstrap"`
+}
+
+// BootstrapSection is [toolchain.bootstrap]: the root toolchain specs are
+// built in. One of Rootfs (a directory or tarball), Command (a script that
+// writes a rootfs into $SLIPWAY_ROOTFS), or Packages (a Debian root made
+// with mmdebstrap from Suite and Mirror, with these packages).
+type BootstrapSection struct {
+	Rootfs   string   `toml:"rootfs"`
+	Command  string   `toml:"command"`
+	Packages []string `toml:"packages"`
+	Suite    string   `toml:"suite"`  // default "bookworm"
+	Mirror   string   `toml:"mirror"` // default "http://deb.debian.org/debian"
 }
 
 // ImagesSection is the [images] table.
@@ -188,6 +217,9 @@ func withDefaults(c Config) Config {
 	def(&c.Project.Arch, "x86_64")
 	def(&c.RPM.VersionMacroPrefix, "azl")
 	def(&c.Images.ConfigsDir, "imageconfigs")
+	def(&c.Toolchain.Mode, "rebuild")
+	def(&c.Toolchain.Bootstrap.Suite, "bookworm")
+	def(&c.Toolchain.Bootstrap.Mirror, "http://deb.debian.org/debian")
 	return c
 }
 
@@ -214,6 +246,13 @@ func (p *Project) checkFiles(file string, keys keyLines) []error {
 		check(key("rpm", "lua_modules", mod), rpm.LuaModules[mod])
 	}
 	check(key("toolchain", "manifest"), p.Config.Toolchain.Manifest)
+	check(key("toolchain", "build_order"), p.Config.Toolchain.BuildOrder)
+	check(key("toolchain", "archive"), p.Config.Toolchain.Archive)
+	if rootfs := p.Config.Toolchain.Bootstrap.Rootfs; rootfs != "" {
+		if _, err := os.Stat(p.Path(rootfs)); err != nil {
+			errs = append(errs, keys.errorf(file, key("toolchain", "bootstrap", "rootfs"), "%s does not exist", rootfs))
+		}
+	}
 	for i, pattern := range rpm.MacroFiles {
 		if matches, err := filepath.Glob(p.Path(pattern)); err == nil && len(matches) == 0 {
 			errs = append(errs, keys.errorf(file, key("rpm", "macro_files").at(i), "%q matches no file", pattern))

@@ -40,7 +40,9 @@ func TestParse(t *testing.T) {
 		return Config{
 			Project: ProjectSection{Name: name, SpecsDir: "SPECS", BuildDir: "build", OutDir: "out", Arch: "x86_64"},
 			RPM:     RPMSection{VersionMacroPrefix: "azl"},
-			Images:  ImagesSection{ConfigsDir: "imageconfigs"},
+			Toolchain: ToolchainSection{Mode: "rebuild",
+				Bootstrap: BootstrapSection{Suite: "bookworm", Mirror: "http://deb.debian.org/debian"}},
+			Images: ImagesSection{ConfigsDir: "imageconfigs"},
 		}
 	}
 	tests := []struct {
@@ -86,10 +88,8 @@ func TestParse(t *testing.T) {
 				},
 				VersionMacroPrefix: "azl",
 			}
-			c.Toolchain = ToolchainSection{
-				Manifest: "toolkit/resources/manifests/package/toolchain_aarch64.txt",
-				Prebuilt: []string{"filesystem", "libstdc++-devel"},
-			}
+			c.Toolchain.Manifest = "toolkit/resources/manifests/package/toolchain_aarch64.txt"
+			c.Toolchain.Prebuilt = []string{"filesystem", "libstdc++-devel"}
 			c.Images.ConfigsDir = "toolkit/imageconfigs"
 			return c
 		},
@@ -512,4 +512,30 @@ func FuzzCheckGlob(f *testing.F) {
 			t.Errorf("checkGlob(%q) = nil, but filepath.Match says %v", pattern, err)
 		}
 	})
+}
+
+func TestToolchainSection(t *testing.T) {
+	cfg, err := Parse("slipway.toml", []byte("[project]\nname = \"t\"\n[toolchain]\nbuild_order = \"order.txt\"\n[toolchain.bootstrap]\npackages = [\"rpm\", \"gcc\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tc := cfg.Toolchain; tc.Mode != "rebuild" || tc.Bootstrap.Suite != "bookworm" || tc.Bootstrap.Mirror != "http://deb.debian.org/debian" {
+		t.Errorf("defaults: %+v", tc)
+	}
+	_, err = Parse("slipway.toml", []byte("[project]\nname = \"t\"\n[toolchain]\nmode = \"fetch\"\nurls = [\"ftp://x\"]\n[toolchain.bootstrap]\nrootfs = \"r\"\ncommand = \"./mk\"\npackages = [\"bad name\"]\n"))
+	for _, want := range []string{
+		`slipway.toml:4: toolchain.mode: "fetch": want rebuild, download or archive`,
+		`toolchain.urls: only used in download mode`,
+		`toolchain.urls[0]: "ftp://x" is not supported`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	_, err = Parse("slipway.toml", []byte("[project]\nname = \"t\"\n[toolchain.bootstrap]\nrootfs = \"r\"\ncommand = \"./mk\"\npackages = [\"bad name\"]\n"))
+	for _, want := range []string{"give one of rootfs, command or packages", `toolchain.bootstrap.packages[0]: "bad name" is not a package name`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
 }
