@@ -85,7 +85,7 @@ var rootTarball struct {
 
 // essentialTarball is the essential root packed as a tarball.
 func essentialTarball(t *testing.T) string {
-	root := essentialRoot.get(t)
+	root := testutil.DebianRoot(t, "")
 	rootTarball.once.Do(func() {
 		rootTarball.path = filepath.Join(rootCache, "debian-essential.tar")
 		out, err := exec.Command("tar", "--numeric-owner", "-cpf", rootTarball.path, "-C", root, ".").CombinedOutput()
@@ -140,7 +140,7 @@ func TestMakeBaseFromTarball(t *testing.T) {
 
 func TestMakeBaseFromRPMs(t *testing.T) {
 	testutil.RequireTools(t, "rpm")
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	rpms := buildTestRPMs(t)
 	cache := t.TempDir()
 	dir := makeBaseTwice(t,
@@ -182,7 +182,7 @@ func TestMakeBaseFromRPMs(t *testing.T) {
 
 func TestMakeBaseFromRepo(t *testing.T) {
 	testutil.RequireTools(t, "dnf", "createrepo_c")
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	rpms := buildTestRPMs(t)
 	repo := t.TempDir()
 	for _, n := range []string{"a", "b"} {
@@ -204,7 +204,7 @@ func TestMakeBaseFromRepo(t *testing.T) {
 
 func TestInstallIntoWithHostRPM(t *testing.T) {
 	testutil.RequireTools(t, "rpm")
-	root := essentialRoot.get(t) // no rpm inside: the host's installs
+	root := testutil.DebianRoot(t, "") // no rpm inside: the host's installs
 	if hasRPM([]string{root}, t.TempDir()) {
 		t.Fatal("the essential root has rpm")
 	}
@@ -212,7 +212,7 @@ func TestInstallIntoWithHostRPM(t *testing.T) {
 }
 
 func TestInstallIntoWithRootRPM(t *testing.T) {
-	root := rpmRoot.get(t) // Debian's rpm inside
+	root := testutil.DebianRoot(t, "rpm") // Debian's rpm inside
 	if !hasRPM([]string{root}, t.TempDir()) {
 		t.Fatal("the root has no /usr/bin/rpm")
 	}

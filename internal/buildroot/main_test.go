@@ -5,16 +5,11 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"slipway/internal/testutil"
 )
 
 // TestMain dispatches like slipway's main, so that the test binary
@@ -47,64 +42,6 @@ func TestMain(m *testing.M) {
 // rootCache holds the Debian roots of this test run, or of every run when
 // SLIPWAY_TEST_ROOTFS names a directory to keep them in.
 var rootCache string
-
-var (
-	essentialRoot = &debianRoot{name: "debian-essential"}
-	rpmRoot       = &debianRoot{name: "debian-essential-rpm", include: "rpm"}
-)
-
-// debianRoot is a Debian bookworm root made once with mmdebstrap.
-type debianRoot struct {
-	name, include string
-	once          sync.Once
-	dir           string
-	err           error
-}
-
-// get returns the root's directory, making it on first use (about 20 s).
-func (r *debianRoot) get(t testing.TB) string {
-	t.Helper()
-	requireRoot(t)
-	testutil.RequireTools(t, "mmdebstrap")
-	r.once.Do(func() {
-		dir := filepath.Join(rootCache, r.name)
-		if _, err := os.Stat(filepath.Join(dir, "etc", "debian_version")); err == nil {
-			r.dir = dir
-			return
-		}
-		mirror := os.Getenv("SLIPWAY_DEBIAN_MIRROR")
-		if mirror == "" {
-			mirror = "http://deb.debian.org/debian" // this host's apt source
-		}
-		tmp := dir + ".tmp"
-		os.RemoveAll(tmp)
-		argv := []string{"mmdebstrap", "--variant=essential", "bookworm", tmp, mirror}
-		if r.include != "" {
-			argv = slices.Insert(argv, 2, "--include="+r.include)
-		}
-		out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
-		if err != nil {
-			r.err = fmt.Errorf("%s: %v\n%s", strings.Join(argv, " "), err, out)
-			return
-		}
-		r.err = os.Rename(tmp, dir)
-		r.dir = dir
-	})
-	if r.err != nil {
-		t.Fatal(r.err)
-	}
-	return r.dir
-}
-
-func requireRoot(t testing.TB) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("SLIPWAY_REQUIRE_TOOLS") != "" {
-			t.Fatal("build root tests need root (SLIPWAY_REQUIRE_TOOLS is set)")
-		}
-		t.Skip("build root tests need root: namespaces and mounts")
-	}
-}
 
 // runT runs s with a 60 s timeout unless s has one, failing the test on
 // an error, and returns its result and output.

@@ -21,7 +21,7 @@ import (
 )
 
 func TestNetworkIsolated(t *testing.T) {
-	root := essentialRoot.get(t)
+	root := testutil.DebianRoot(t, "")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +80,7 @@ func interfaces(procNetDev string) []string {
 
 func TestFilesystemIsolated(t *testing.T) {
 	testutil.RequireTools(t, "rpm")
-	root := essentialRoot.get(t)
+	root := testutil.DebianRoot(t, "")
 	in, out := t.TempDir(), t.TempDir()
 	os.WriteFile(filepath.Join(in, "input"), []byte("input-data\n"), 0o644)
 	hostOnly, _ := exec.LookPath("rpm") // on the host, not in the Debian root
@@ -122,7 +122,7 @@ exit 0`
 }
 
 func TestProcessesIsolated(t *testing.T) {
-	root := essentialRoot.get(t)
+	root := testutil.DebianRoot(t, "")
 	_, out, _ := runT(t, Spec{Lower: []string{root}, Env: DefaultEnv(),
 		Argv: []string{"sh", "-c", "echo $$; ls /proc"}})
 	lines := strings.Fields(out)
@@ -141,7 +141,7 @@ func TestProcessesIsolated(t *testing.T) {
 }
 
 func TestHostnameAndEnv(t *testing.T) {
-	root := essentialRoot.get(t)
+	root := testutil.DebianRoot(t, "")
 	hostHost, _ := os.Hostname()
 	_, out, _ := runT(t, Spec{Lower: []string{root}, Argv: []string{"/bin/cat", "/proc/sys/kernel/hostname"}})
 	if got := strings.TrimSpace(out); got != "slipway" {
@@ -211,7 +211,7 @@ func checkGone(t *testing.T, argvs [][]string, dir string) {
 }
 
 func TestTimeoutKillsTree(t *testing.T) {
-	root := essentialRoot.get(t)
+	root := testutil.DebianRoot(t, "")
 	upper := filepath.Join(t.TempDir(), "build-1")
 	cmd, sleeps := sleepers()
 	seen := make(chan bool, 1)
@@ -228,7 +228,7 @@ func TestTimeoutKillsTree(t *testing.T) {
 }
 
 func TestCancelKillsTree(t *testing.T) {
-	root := essentialRoot.get(t)
+	root := testutil.DebianRoot(t, "")
 	upper := filepath.Join(t.TempDir(), "build-1")
 	cmd, sleeps := sleepers()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -246,7 +246,7 @@ func TestCancelKillsTree(t *testing.T) {
 // TestParentKilled SIGKILLs a process (this test binary as helperMain)
 // while its sandbox runs a sleep: the sleep and every mount must go too.
 func TestParentKilled(t *testing.T) {
-	root := essentialRoot.get(t)
+	root := testutil.DebianRoot(t, "")
 	builds := t.TempDir()
 	upper := filepath.Join(builds, "build-1")
 	n := strconv.Itoa(900000 + rand.IntN(99999))
@@ -282,7 +282,7 @@ func TestParentKilled(t *testing.T) {
 }
 
 func TestParallel(t *testing.T) {
-	root := essentialRoot.get(t)
+	root := testutil.DebianRoot(t, "")
 	const n = 8
 	builds := t.TempDir()
 	var wg sync.WaitGroup
@@ -322,7 +322,7 @@ func TestParallel(t *testing.T) {
 }
 
 func TestExitStatusAndErrors(t *testing.T) {
-	root := essentialRoot.get(t)
+	root := testutil.DebianRoot(t, "")
 	for cmd, want := range map[string]int{"exit 7": 7, "kill -TERM $$": 128 + 15, "true": 0} {
 		res, _, _ := runT(t, Spec{Lower: []string{root}, Argv: []string{"/bin/sh", "-c", cmd}})
 		if res.ExitCode != want {
@@ -359,7 +359,7 @@ func TestExitStatusAndErrors(t *testing.T) {
 }
 
 func TestPrivilegesLimited(t *testing.T) {
-	root := essentialRoot.get(t)
+	root := testutil.DebianRoot(t, "")
 	script := `
 grep CapEff /proc/self/status
 p=$(cat /proc/sys/kernel/core_pattern)  # written back unchanged, should it work

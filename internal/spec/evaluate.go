@@ -388,7 +388,7 @@ func findSpecs(dir, prefix string) ([]specFile, error) {
 	g.SetLimit(runtime.NumCPU())
 	for i, d := range dirList {
 		g.Go(func() (err error) {
-			hashes[i], err = hashDir(d)
+			hashes[i], err = HashDir(d)
 			return err
 		})
 	}
@@ -435,8 +435,9 @@ func versionRefs(text, prefix string, byMacro map[string]string) []string {
 	return refs
 }
 
-// hashDir hashes the names and contents of every regular file under dir.
-func hashDir(dir string) (string, error) {
+// HashDir hashes the names and contents of every regular file under dir
+// (and the targets of its symlinks): a spec directory's identity.
+func HashDir(dir string) (string, error) {
 	h := sha256.New()
 	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err != nil {

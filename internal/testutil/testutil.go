@@ -3,11 +3,17 @@
 package testutil
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
+
+	"slipway/internal/fsutil"
 )
 
 // RequireTools skips the test when a tool is missing, or fails it when
@@ -49,4 +55,72 @@ func SampleDir(t testing.TB) string {
 		t.Skip("../shared/azl-sample not present")
 	}
 	return filepath.Clean(dir)
+}
+
+// RequireRoot skips a test that needs root (namespaces, mounts), or fails
+// it when SLIPWAY_REQUIRE_TOOLS is set.
+func RequireRoot(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	if os.Getenv("SLIPWAY_REQUIRE_TOOLS") != "" {
+		t.Fatal("this test needs root (SLIPWAY_REQUIRE_TOOLS is set)")
+	}
+	t.Skip("this test needs root: namespaces and mounts")
+}
+
+// RootsDir is where test roots are kept between runs: $SLIPWAY_TEST_ROOTFS,
+// else slipway-test-roots under the temporary directory.
+func RootsDir() string {
+	if dir := os.Getenv("SLIPWAY_TEST_ROOTFS"); dir != "" {
+		return dir
+	}
+	return filepath.Join(os.TempDir(), "slipway-test-roots")
+}
+
+var debianRoots sync.Map // include -> *debianRoot
+
+type debianRoot struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+// DebianRoot returns a Debian bookworm root made with mmdebstrap
+// --variant=essential (plus the comma-separated packages in include),
+// made once and kept in RootsDir (about 20 s the first time). The mirror is
+// $SLIPWAY_DEBIAN_MIRROR, else deb.debian.org. Tests use it read-only.
+func DebianRoot(t testing.TB, include string) string {
+	t.Helper()
+	RequireRoot(t)
+	RequireTools(t, "mmdebstrap")
+	v, _ := debianRoots.LoadOrStore(include, &debianRoot{})
+	r := v.(*debianRoot)
+	r.once.Do(func() {
+		name := "debian-essential"
+		if include != "" {
+			name += "-" + strings.ReplaceAll(include, ",", "-")
+		}
+		r.dir = filepath.Join(RootsDir(), name)
+		mirror := os.Getenv("SLIPWAY_DEBIAN_MIRROR")
+		if mirror == "" {
+			mirror = "http://deb.debian.org/debian"
+		}
+		r.err = fsutil.MakeDirOnce(r.dir, func(tmp string) error {
+			os.Remove(tmp) // mmdebstrap wants to create the directory itself
+			argv := []string{"mmdebstrap", "--variant=essential", "bookworm", tmp, mirror}
+			if include != "" {
+				argv = slices.Insert(argv, 2, "--include="+include)
+			}
+			if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
+				return fmt.Errorf("%s: %v\n%s", strings.Join(argv, " "), err, out)
+			}
+			return nil
+		})
+	})
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	return r.dir
 }
