@@ -115,6 +115,9 @@ func (r *rebuilder) build(ctx context.Context, s Step) error {
 
 	srpmDir := filepath.Join(r.dirs.work, s.Spec, "in")
 	os.RemoveAll(filepath.Join(r.dirs.work, s.Spec))
+	if err := os.MkdirAll(srpmDir, 0o755); err != nil {
+		return err
+	}
 	srpm, err := source.PackSRPM(ctx, source.PackOptions{
 		Info: info, SpecDir: specDir, Sources: sources, OutDir: srpmDir, Macros: r.macros,
 		GeneratedMacros: r.opts.Generated(s.Spec), ConfigRoot: r.dirs.rpmconfig, TempDir: r.dirs.work,

@@ -1,0 +1,176 @@
+package toolchain
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"slipway/internal/buildroot"
+	"slipway/internal/project"
+	"slipway/internal/testutil"
+	"slipway/internal/workspace"
+)
+
+func TestMain(m *testing.M) {
+	if buildroot.IsSandboxInit() {
+		buildroot.SandboxInit()
+	}
+	os.Exit(m.Run())
+}
+
+const specTA = `Name: ta
+Version: 1
+Release: 1
+Summary: first toolchain package
+License: MIT
+BuildArch: noarch
+%description
+d
+%install
+mkdir -p %{buildroot}/usr/share/ta
+echo "ta-data-VERSION" > %{buildroot}/usr/share/ta/data
+%files
+/usr/share/ta
+`
+
+// tb's build reads what ta installed into the toolchain root.
+const specTB = `Name: tb
+Version: 1
+Release: 1
+Summary: second toolchain package
+License: MIT
+BuildArch: noarch
+%description
+d
+%build
+cat /usr/share/ta/data > tb.txt
+%install
+mkdir -p %{buildroot}/usr/share/tb
+cp tb.txt %{buildroot}/usr/share/tb/
+%files
+/usr/share/tb
+`
+
+func writeToolchainProject(t *testing.T, rootfs string) string {
+	t.Helper()
+	dir := t.TempDir()
+	files := map[string]string{
+		"slipway.toml": `[project]
+name = "tc"
+[toolchain]
+manifest = "toolchain/manifest.txt"
+build_order = "toolchain/order.txt"
+[toolchain.bootstrap]
+rootfs = "` + rootfs + `"
+`,
+		"toolchain/manifest.txt": "ta-1-1.noarch.rpm\ntb-1-1.noarch.rpm\n",
+		"toolchain/order.txt":    "BUILD ta\nINSTALL ta\nBUILD tb\n",
+		"SPECS/ta/ta.spec":       strings.Replace(specTA, "VERSION", "one", 1),
+		"SPECS/tb/tb.spec":       specTB,
+	}
+	for name, text := range files {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func runToolchain(t *testing.T, dir string) (*Report, error) {
+	t.Helper()
+	p, err := project.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := workspace.Load(context.Background(), p, workspace.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tree.Eval.Errors) > 0 {
+		t.Fatal(tree.Eval.Errors[0])
+	}
+	return RunProject(context.Background(), p, tree, nil, nil)
+}
+
+func decisions(r *Report) string {
+	var out []string
+	for _, s := range r.Steps {
+		out = append(out, s.Spec+":"+string(s.Decision))
+	}
+	return strings.Join(out, " ")
+}
+
+func TestRebuildIsIncremental(t *testing.T) {
+	testutil.RequireSpecEval(t)
+	testutil.RequireTools(t, "createrepo_c")
+	dir := writeToolchainProject(t, testutil.DebianRoot(t, "rpm"))
+
+	r, err := runToolchain(t, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := decisions(r); got != "ta:built tb:built" {
+		t.Errorf("first run: %s", got)
+	}
+	repoDir := filepath.Join(dir, "build", "toolchain", "RPMS")
+	for _, f := range []string{"ta-1-1.noarch.rpm", "tb-1-1.noarch.rpm", "repodata/repomd.xml"} {
+		if _, err := os.Stat(filepath.Join(repoDir, f)); err != nil {
+			t.Errorf("toolchain repo lacks %s", f)
+		}
+	}
+
+	// Nothing changed: nothing is built.
+	if r, err = runToolchain(t, dir); err != nil || decisions(r) != "ta:reused tb:reused" || r.Built != 0 {
+		t.Errorf("unchanged run: %s, %v", decisions(r), err)
+	}
+	// tb changed: only tb is rebuilt.
+	os.WriteFile(filepath.Join(dir, "SPECS/tb/tb.spec"), []byte(specTB+"# changed\n"), 0o644)
+	if r, err = runToolchain(t, dir); err != nil || decisions(r) != "ta:reused tb:built" {
+		t.Errorf("after changing tb: %s, %v", decisions(r), err)
+	}
+	// ta changed: ta, and tb, whose root held ta's output, are rebuilt.
+	os.WriteFile(filepath.Join(dir, "SPECS/ta/ta.spec"), []byte(strings.Replace(specTA, "VERSION", "two", 1)), 0o644)
+	if r, err = runToolchain(t, dir); err != nil || decisions(r) != "ta:built tb:built" {
+		t.Errorf("after changing ta: %s, %v", decisions(r), err)
+	}
+}
+
+func TestRebuildFailures(t *testing.T) {
+	testutil.RequireSpecEval(t)
+	testutil.RequireTools(t, "createrepo_c")
+	dir := writeToolchainProject(t, testutil.DebianRoot(t, "rpm"))
+
+	// A %build that fails: the error names the step and the kept log; no repo is written.
+	os.WriteFile(filepath.Join(dir, "SPECS/tb/tb.spec"), []byte(strings.Replace(specTB, "cat /usr/share/ta/data", "echo broken-build >&2; exit 3", 1)), 0o644)
+	_, err := runToolchain(t, dir)
+	var be *BuildError
+	if !errors.As(err, &be) || be.Step.Spec != "tb" || !strings.Contains(err.Error(), "order.txt:3: BUILD tb failed") {
+		t.Fatalf("error = %v", err)
+	}
+	if log, _ := os.ReadFile(be.Log); !strings.Contains(string(log), "broken-build") {
+		t.Errorf("log %s lacks the build's output", be.Log)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "build", "toolchain", "RPMS")); !os.IsNotExist(err) {
+		t.Error("a toolchain repo was written for a failed run")
+	}
+
+	// A manifest that names an RPM the builds do not make.
+	os.WriteFile(filepath.Join(dir, "SPECS/tb/tb.spec"), []byte(specTB), 0o644)
+	os.WriteFile(filepath.Join(dir, "toolchain/manifest.txt"), []byte("ta-1-1.noarch.rpm\ntb-1-1.noarch.rpm\ntc-1-1.noarch.rpm\n"), 0o644)
+	_, err = runToolchain(t, dir)
+	var me *MismatchError
+	if !errors.As(err, &me) || !slices.Equal(me.Missing, []string{"tc-1-1.noarch.rpm"}) {
+		t.Errorf("manifest mismatch: %v", err)
+	}
+
+	// A build order naming a spec that does not exist.
+	os.WriteFile(filepath.Join(dir, "toolchain/order.txt"), []byte("BUILD ta\nBUILD nothere\n"), 0o644)
+	if _, err = runToolchain(t, dir); err == nil || !strings.Contains(err.Error(), "order.txt:2: BUILD nothere: no spec of that name") {
+		t.Errorf("missing spec: %v", err)
+	}
+}
