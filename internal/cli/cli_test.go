@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"slipway/internal/buildroot"
 	"slipway/internal/testutil"
 )
 
@@ -138,11 +139,7 @@ func TestBadFlags(t *testing.T) {
 
 func TestExampleCommands(t *testing.T) {
 	testutil.RequireSpecEval(t)
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS("../../examples/tiny")); err != nil {
-		t.Fatal(err)
-	}
-	os.RemoveAll(filepath.Join(dir, "build"))
+	dir := testutil.CopyProject(t, "../../examples/tiny", "")
 
 	code, stdout, stderr := run(t, "graph", "-C", dir)
 	if code != 0 || !strings.Contains(stdout, "build cycle (broken): tinyc BUILD -> tinylint RUN -> tinylint BUILD -> tinyc-compiler RUN") {
@@ -207,5 +204,38 @@ func TestBundledExampleIsTheDefaultProject(t *testing.T) {
 	code, _, stderr = run(t, "plan")
 	if code != 0 || !strings.Contains(stderr, ": 0 evaluated,") || !strings.Contains(stderr, "(0 rpm helper processes)") {
 		t.Errorf("second run: exit %d\n%s", code, stderr)
+	}
+}
+
+// TestMain lets the test binary serve as a build root's init, as
+// slipway's main does.
+func TestMain(m *testing.M) {
+	if buildroot.IsSandboxInit() {
+		buildroot.SandboxInit()
+	}
+	os.Exit(m.Run())
+}
+
+func TestToolchainCommand(t *testing.T) {
+	testutil.RequireSpecEval(t)
+	testutil.RequireTools(t, "createrepo_c")
+	rootfs := testutil.DebianRoot(t, "rpm")
+	dir := testutil.CopyProject(t, "../toolchain/testdata/project", "[toolchain.bootstrap]\nrootfs = \""+rootfs+"\"\n")
+	code, stdout, stderr := run(t, "toolchain", "-C", dir)
+	if code != 0 || !strings.Contains(stdout, "toolchain: 2 built, 0 reused; 2 RPMs in") ||
+		!strings.Contains(stderr, "built   ta") || !strings.Contains(stderr, "built   tb") {
+		t.Fatalf("first run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = run(t, "toolchain", "-C", dir)
+	if code != 0 || !strings.Contains(stdout, "0 built, 2 reused") || !strings.Contains(stdout, "nothing changed, nothing was rebuilt") {
+		t.Errorf("second run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	// A failing build: exit 1, the log's path in the message.
+	spec := filepath.Join(dir, "SPECS", "tb", "tb.spec")
+	data, _ := os.ReadFile(spec)
+	os.WriteFile(spec, []byte(strings.Replace(string(data), "cat /usr/share/ta/data", "exit 1", 1)), 0o644)
+	code, _, stderr = run(t, "toolchain", "-C", dir)
+	if code != exitFailed || !strings.Contains(stderr, "BUILD tb failed: rpmbuild exited with status 1 (log: "+dir+"/build/logs/toolchain/tb.log)") {
+		t.Errorf("failed build: exit %d\n%s", code, stderr)
 	}
 }

@@ -344,3 +344,19 @@ func TestPrebuiltProvidesAndFilesResolve(t *testing.T) {
 		t.Errorf("app RUN edges = %v", got)
 	}
 }
+
+func TestDirEntriesOwnOnlyTheDirectory(t *testing.T) {
+	g := Build(Input{Specs: []*spec.Info{
+		mkspec("fs", nil, pkg("fs", "1", nil, "file:/", "file:/usr/bin/", "file:/bin")),
+		mkspec("sh", nil, pkg("sh", "1", nil, "file:/usr/bin/sh")),
+		mkspec("app", nil, pkg("app", "1", []string{"/usr/bin/sh", "/usr/bin", "/bin/x"})),
+	}})
+	got := edgesOf(g, "package:app")
+	want := []string{"from:build:app", "run:package:fs", "run:package:sh"}
+	if !reflect.DeepEqual(sorted(got), want) {
+		t.Errorf("app edges = %v, want %v (a %%dir owns the directory, not its contents)", got, want)
+	}
+	if len(g.Choices) != 0 {
+		t.Errorf("choices: %+v", g.Choices)
+	}
+}

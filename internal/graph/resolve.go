@@ -16,7 +16,8 @@ import (
 type resolver struct {
 	g        *Graph
 	provides map[string][]provide // capability name -> provides
-	files    map[string][]int     // %files path -> package nodes
+	files    map[string][]int     // %files path -> package nodes (a directory brings its contents)
+	dirs     map[string][]int     // %dir directories -> package nodes (the directory alone)
 	globs    []fileGlob
 	missing  map[string]map[string]bool // capability -> labels of nodes needing it
 	// alternatives lists, per build edge (from, to), the bootstrap or
@@ -40,7 +41,7 @@ type alternative struct {
 }
 
 func newResolver(g *Graph) *resolver {
-	return &resolver{g: g, provides: map[string][]provide{}, files: map[string][]int{},
+	return &resolver{g: g, provides: map[string][]provide{}, files: map[string][]int{}, dirs: map[string][]int{},
 		missing: map[string]map[string]bool{}, alternatives: map[[2]int][]alternative{}}
 }
 
@@ -66,6 +67,10 @@ func (r *resolver) addFiles(node int, files []string) {
 	for _, f := range files {
 		if strings.Contains(f, "%") {
 			continue // an unexpanded macro: not a path anyone can name
+		}
+		if strings.HasSuffix(f, "/") { // a %dir directory (or "/", which no package fills)
+			r.dirs[path.Clean(f)] = append(r.dirs[path.Clean(f)], node)
+			continue
 		}
 		f = path.Clean(f)
 		if strings.ContainsAny(f, "*?[") {
@@ -165,7 +170,7 @@ func (r *resolver) candidates(req rpm.Dep) []int {
 // fileOwners finds packages whose %files list the path, a directory
 // above it (a listed directory brings its contents), or a glob matching it.
 func (r *resolver) fileOwners(p string) []int {
-	var out []int
+	out := append([]int(nil), r.dirs[path.Clean(p)]...)
 	for dir := path.Clean(p); ; dir = path.Dir(dir) {
 		out = append(out, r.files[dir]...)
 		if dir == "/" || dir == "." {

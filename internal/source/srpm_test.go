@@ -23,11 +23,7 @@ func tinyProject(t *testing.T) (*project.Project, map[string]*spec.Info) {
 	t.Helper()
 	testutil.RequireSpecEval(t)
 	testutil.RequireTools(t, "rpmbuild")
-	dir := filepath.Join(t.TempDir(), "tiny")
-	if err := os.CopyFS(dir, os.DirFS("../../examples/tiny")); err != nil {
-		t.Fatal(err)
-	}
-	os.RemoveAll(filepath.Join(dir, "build"))
+	dir := testutil.CopyProject(t, "../../examples/tiny", "")
 	p, err := project.Load(dir)
 	if err != nil {
 		t.Fatal(err)

@@ -53,12 +53,14 @@ type Package struct {
 	NEVR
 	Arch string `json:"arch"`
 	// Built is false for a package without a %files section: rpmbuild makes no RPM of it.
-	Built     bool     `json:"built"`
-	Provides  []Dep    `json:"provides,omitempty"`
-	Requires  []Dep    `json:"requires,omitempty"`
-	Conflicts []Dep    `json:"conflicts,omitempty"`
-	Obsoletes []Dep    `json:"obsoletes,omitempty"`
-	Files     []string `json:"files,omitempty"` // paths and globs of its %files list, directives removed
+	Built     bool  `json:"built"`
+	Provides  []Dep `json:"provides,omitempty"`
+	Requires  []Dep `json:"requires,omitempty"`
+	Conflicts []Dep `json:"conflicts,omitempty"`
+	Obsoletes []Dep `json:"obsoletes,omitempty"`
+	// Files are the paths and globs of its %files list, directives removed;
+	// a "%dir" directory, which does not own what is below it, ends in "/".
+	Files []string `json:"files,omitempty"`
 }
 
 // Dep is one dependency as rpm reports it. Name is a capability, a file

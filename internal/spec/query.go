@@ -210,27 +210,33 @@ func depFromFields(f []string, typed bool) (Dep, error) {
 }
 
 // fileEntries extracts the paths of one %files line: directives such as
-// %doc, %license, %config(...), %attr(...), %verify(...) and %dir are
-// dropped, %exclude lines give nothing. %doc/%license with relative names
-// install under the doc dir and are not paths anyone depends on.
+// %doc, %license, %config(...), %attr(...) and %verify(...) are dropped,
+// %exclude lines give nothing. A "%dir" entry owns the directory alone, not
+// what is below it: it is returned with a trailing "/". %doc/%license with
+// relative names install under the doc dir and are not paths anyone
+// depends on.
 func fileEntries(line string) []string {
 	var out []string
 	fields := strings.Fields(line)
+	dirOnly := false
 	for i := 0; i < len(fields); i++ {
 		f := fields[i]
-		if f == "%exclude" {
+		switch {
+		case f == "%exclude":
 			return nil
-		}
-		if strings.HasPrefix(f, "%") {
+		case f == "%dir":
+			dirOnly = true
+		case strings.HasPrefix(f, "%"):
 			// A directive, possibly with a parenthesised argument that may contain spaces.
 			if strings.Contains(f, "(") && !strings.Contains(f, ")") {
 				for i+1 < len(fields) && !strings.Contains(fields[i], ")") {
 					i++
 				}
 			}
-			continue
-		}
-		if strings.HasPrefix(f, "/") {
+		case strings.HasPrefix(f, "/"):
+			if dirOnly && !strings.HasSuffix(f, "/") {
+				f += "/"
+			}
 			out = append(out, f)
 		}
 	}

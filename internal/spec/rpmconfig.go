@@ -14,6 +14,10 @@ import (
 	"slipway/internal/fsutil"
 )
 
+// resultFormat versions how slipway reads rpm's answers into an Info:
+// change it whenever that reading changes, so cached results are redone.
+const resultFormat = "v2"
+
 // SystemConfigDir is where the host's rpm keeps its configuration.
 const SystemConfigDir = "/usr/lib/rpm"
 
@@ -36,7 +40,7 @@ type MacroSet struct {
 // invalidates every cached result.
 func (m MacroSet) Hash() (string, error) {
 	h := sha256.New()
-	fmt.Fprintf(h, "slipway-spec-eval v1\n%s\n%s\n", SRPMQueryFormat, RPMQueryFormat)
+	fmt.Fprintf(h, "slipway-spec-eval %s\n%s\n%s\n", resultFormat, SRPMQueryFormat, RPMQueryFormat)
 	h.Write(helperSource)
 	for _, f := range []string{"macros", "rpmrc"} {
 		if err := hashFile(h, "system "+f, filepath.Join(SystemConfigDir, f)); err != nil {

@@ -124,3 +124,26 @@ func DebianRoot(t testing.TB, include string) string {
 	}
 	return r.dir
 }
+
+// CopyProject copies the project directory src (without build/) into a
+// temporary directory, appends extraTOML to its slipway.toml, and returns
+// the copy's path.
+func CopyProject(t testing.TB, src, extraTOML string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), filepath.Base(src))
+	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	os.RemoveAll(filepath.Join(dst, "build"))
+	if extraTOML != "" {
+		f, err := os.OpenFile(filepath.Join(dst, "slipway.toml"), os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if _, err := f.WriteString("\n" + extraTOML); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dst
+}

@@ -22,63 +22,11 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-const specTA = `Name: ta
-Version: 1
-Release: 1
-Summary: first toolchain package
-License: MIT
-BuildArch: noarch
-%description
-d
-%install
-mkdir -p %{buildroot}/usr/share/ta
-echo "ta-data-VERSION" > %{buildroot}/usr/share/ta/data
-%files
-/usr/share/ta
-`
-
-// tb's build reads what ta installed into the toolchain root.
-const specTB = `Name: tb
-Version: 1
-Release: 1
-Summary: second toolchain package
-License: MIT
-BuildArch: noarch
-%description
-d
-%build
-cat /usr/share/ta/data > tb.txt
-%install
-mkdir -p %{buildroot}/usr/share/tb
-cp tb.txt %{buildroot}/usr/share/tb/
-%files
-/usr/share/tb
-`
-
+// WriteTestProject copies the two-spec toolchain project of testdata into
+// a temporary directory, with rootfs as its bootstrap root.
 func writeToolchainProject(t *testing.T, rootfs string) string {
 	t.Helper()
-	dir := t.TempDir()
-	files := map[string]string{
-		"slipway.toml": `[project]
-name = "tc"
-[toolchain]
-manifest = "toolchain/manifest.txt"
-build_order = "toolchain/order.txt"
-[toolchain.bootstrap]
-rootfs = "` + rootfs + `"
-`,
-		"toolchain/manifest.txt": "ta-1-1.noarch.rpm\ntb-1-1.noarch.rpm\n",
-		"toolchain/order.txt":    "BUILD ta\nINSTALL ta\nBUILD tb\n",
-		"SPECS/ta/ta.spec":       strings.Replace(specTA, "VERSION", "one", 1),
-		"SPECS/tb/tb.spec":       specTB,
-	}
-	for name, text := range files {
-		os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
+	return testutil.CopyProject(t, "testdata/project", "[toolchain.bootstrap]\nrootfs = \""+rootfs+"\"\n")
 }
 
 func runToolchain(t *testing.T, dir string) (*Report, error) {
@@ -129,12 +77,12 @@ func TestRebuildIsIncremental(t *testing.T) {
 		t.Errorf("unchanged run: %s, %v", decisions(r), err)
 	}
 	// tb changed: only tb is rebuilt.
-	os.WriteFile(filepath.Join(dir, "SPECS/tb/tb.spec"), []byte(specTB+"# changed\n"), 0o644)
+	appendTo(t, filepath.Join(dir, "SPECS/tb/tb.spec"), "# changed\n")
 	if r, err = runToolchain(t, dir); err != nil || decisions(r) != "ta:reused tb:built" {
 		t.Errorf("after changing tb: %s, %v", decisions(r), err)
 	}
 	// ta changed: ta, and tb, whose root held ta's output, are rebuilt.
-	os.WriteFile(filepath.Join(dir, "SPECS/ta/ta.spec"), []byte(strings.Replace(specTA, "VERSION", "two", 1)), 0o644)
+	replaceIn(t, filepath.Join(dir, "SPECS/ta/ta.spec"), "ta-data-one", "ta-data-two")
 	if r, err = runToolchain(t, dir); err != nil || decisions(r) != "ta:built tb:built" {
 		t.Errorf("after changing ta: %s, %v", decisions(r), err)
 	}
@@ -146,7 +94,7 @@ func TestRebuildFailures(t *testing.T) {
 	dir := writeToolchainProject(t, testutil.DebianRoot(t, "rpm"))
 
 	// A %build that fails: the error names the step and the kept log; no repo is written.
-	os.WriteFile(filepath.Join(dir, "SPECS/tb/tb.spec"), []byte(strings.Replace(specTB, "cat /usr/share/ta/data", "echo broken-build >&2; exit 3", 1)), 0o644)
+	replaceIn(t, filepath.Join(dir, "SPECS/tb/tb.spec"), "cat /usr/share/ta/data", "echo broken-build >&2; exit 3")
 	_, err := runToolchain(t, dir)
 	var be *BuildError
 	if !errors.As(err, &be) || be.Step.Spec != "tb" || !strings.Contains(err.Error(), "order.txt:3: BUILD tb failed") {
@@ -160,7 +108,7 @@ func TestRebuildFailures(t *testing.T) {
 	}
 
 	// A manifest that names an RPM the builds do not make.
-	os.WriteFile(filepath.Join(dir, "SPECS/tb/tb.spec"), []byte(specTB), 0o644)
+	replaceIn(t, filepath.Join(dir, "SPECS/tb/tb.spec"), "echo broken-build >&2; exit 3", "cat /usr/share/ta/data")
 	os.WriteFile(filepath.Join(dir, "toolchain/manifest.txt"), []byte("ta-1-1.noarch.rpm\ntb-1-1.noarch.rpm\ntc-1-1.noarch.rpm\n"), 0o644)
 	_, err = runToolchain(t, dir)
 	var me *MismatchError
@@ -172,5 +120,27 @@ func TestRebuildFailures(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "toolchain/order.txt"), []byte("BUILD ta\nBUILD nothere\n"), 0o644)
 	if _, err = runToolchain(t, dir); err == nil || !strings.Contains(err.Error(), "order.txt:2: BUILD nothere: no spec of that name") {
 		t.Errorf("missing spec: %v", err)
+	}
+}
+
+func appendTo(t *testing.T, path, text string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, append(data, text...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func replaceIn(t *testing.T, path, old, new string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil || !strings.Contains(string(data), old) {
+		t.Fatalf("%s: %q not found (%v)", path, old, err)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(data), old, new, 1)), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

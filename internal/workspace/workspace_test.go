@@ -14,17 +14,6 @@ import (
 	"slipway/internal/testutil"
 )
 
-// copyProject copies a project directory so the test's build/ stays private.
-func copyProject(t *testing.T, src string) string {
-	t.Helper()
-	dst := filepath.Join(t.TempDir(), filepath.Base(src))
-	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
-		t.Fatal(err)
-	}
-	os.RemoveAll(filepath.Join(dst, "build"))
-	return dst
-}
-
 func load(t *testing.T, dir string) *Tree {
 	t.Helper()
 	p, err := project.Load(dir)
@@ -59,7 +48,7 @@ func runEdges(g *graph.Graph, from string) []string {
 
 func TestExampleGraph(t *testing.T) {
 	testutil.RequireSpecEval(t)
-	dir := copyProject(t, "../../examples/tiny")
+	dir := testutil.CopyProject(t, "../../examples/tiny", "")
 	tree := load(t, dir)
 	g := tree.Graph
 
