@@ -535,3 +535,18 @@ func (w fileWriter) Write(b []byte) (int, error) {
 	}
 	return n, err
 }
+
+// ForHosts is a Client that sends auth only to the hosts of urls (the
+// servers configured for it), never to any other host.
+func ForHosts(urls []string, auth Auth, logger *slog.Logger) *Client {
+	o := Options{Logger: logger}
+	if !auth.IsZero() {
+		o.HostAuth = map[string]Auth{}
+		for _, raw := range urls {
+			if u, err := url.Parse(raw); err == nil && u.Host != "" {
+				o.HostAuth[u.Host] = auth
+			}
+		}
+	}
+	return New(o)
+}

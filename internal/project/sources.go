@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 
 	"slipway/internal/fetch"
 )
@@ -115,4 +116,28 @@ func (v *validator) auth(prefix []string, a AuthSection) {
 func (a AuthSection) String() string {
 	return fmt.Sprintf("%v", fetch.Auth{Username: a.Username, Password: a.Password, Token: a.Token,
 		ClientCert: a.ClientCert, ClientKey: a.ClientKey, CACert: a.CACert})
+}
+
+// FetchAuth turns an auth table ([sources.auth], [toolchain.auth]) into
+// fetch.Auth, with its file paths made absolute.
+func (p *Project) FetchAuth(a AuthSection) fetch.Auth {
+	secret := func(v string) string {
+		if rest, ok := strings.CutPrefix(v, "file:"); ok {
+			return "file:" + p.Path(rest)
+		}
+		return v
+	}
+	pem := func(v string) string {
+		if v == "" || strings.HasPrefix(v, "env:") || strings.HasPrefix(strings.TrimSpace(v), "-----BEGIN") {
+			return v
+		}
+		if rest, ok := strings.CutPrefix(v, "file:"); ok {
+			return "file:" + p.Path(rest)
+		}
+		return p.Path(v)
+	}
+	return fetch.Auth{
+		Username: secret(a.Username), Password: secret(a.Password), Token: secret(a.Token),
+		ClientCert: pem(a.ClientCert), ClientKey: pem(a.ClientKey), CACert: pem(a.CACert),
+	}
 }

@@ -2,8 +2,6 @@ package source
 
 import (
 	"log/slog"
-	"net/url"
-	"strings"
 
 	"slipway/internal/fetch"
 	"slipway/internal/project"
@@ -20,39 +18,6 @@ func ProjectOptions(p *project.Project, logger *slog.Logger) Options {
 	if s.CacheDir != "" {
 		opts.CacheDir = p.Path(s.CacheDir)
 	}
-	fo := fetch.Options{Logger: logger}
-	if auth := projectAuth(p); !auth.IsZero() {
-		fo.HostAuth = map[string]fetch.Auth{}
-		for _, raw := range s.URLs {
-			if u, err := url.Parse(raw); err == nil && u.Host != "" {
-				fo.HostAuth[u.Host] = auth
-			}
-		}
-	}
-	opts.Fetcher = fetch.New(fo)
+	opts.Fetcher = fetch.ForHosts(s.URLs, p.FetchAuth(s.Auth), logger)
 	return opts
-}
-
-// projectAuth is [sources.auth] with its file paths made absolute.
-func projectAuth(p *project.Project) fetch.Auth {
-	a := p.Config.Sources.Auth
-	secret := func(v string) string {
-		if rest, ok := strings.CutPrefix(v, "file:"); ok {
-			return "file:" + p.Path(rest)
-		}
-		return v
-	}
-	pem := func(v string) string {
-		if v == "" || strings.HasPrefix(v, "env:") || strings.HasPrefix(strings.TrimSpace(v), "-----BEGIN") {
-			return v
-		}
-		if rest, ok := strings.CutPrefix(v, "file:"); ok {
-			return "file:" + p.Path(rest)
-		}
-		return p.Path(v)
-	}
-	return fetch.Auth{
-		Username: secret(a.Username), Password: secret(a.Password), Token: secret(a.Token),
-		ClientCert: pem(a.ClientCert), ClientKey: pem(a.ClientKey), CACert: pem(a.CACert),
-	}
 }
