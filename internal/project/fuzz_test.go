@@ -57,6 +57,9 @@ func normalize(c Config) Config {
 	if len(c.Sources.URLs) == 0 {
 		c.Sources.URLs = nil
 	}
+	if len(c.Toolchain.GPGKeys) == 0 {
+		c.Toolchain.GPGKeys = nil
+	}
 	if len(c.Toolchain.URLs) == 0 {
 		c.Toolchain.URLs = nil
 	}

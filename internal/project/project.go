@@ -85,6 +85,9 @@ type ToolchainSection struct {
 	// order (download mode); Auth is sent to their hosts.
 	URLs []string    `toml:"urls"`
 	Auth AuthSection `toml:"auth"`
+	// GPGKeys are public key files: downloaded or archived RPMs must carry
+	// a valid signature by one of them. Empty: digests are checked only.
+	GPGKeys []string `toml:"gpg_keys"`
 	// Bootstrap is the root the rebuild mode builds in.
 	Bootstrap BootstrapSection `toml:"bootstrap"`
 }
@@ -248,6 +251,9 @@ func (p *Project) checkFiles(file string, keys keyLines) []error {
 	check(key("toolchain", "manifest"), p.Config.Toolchain.Manifest)
 	check(key("toolchain", "build_order"), p.Config.Toolchain.BuildOrder)
 	check(key("toolchain", "archive"), p.Config.Toolchain.Archive)
+	for i, k := range p.Config.Toolchain.GPGKeys {
+		check(key("toolchain", "gpg_keys").at(i), k)
+	}
 	if rootfs := p.Config.Toolchain.Bootstrap.Rootfs; rootfs != "" {
 		if _, err := os.Stat(p.Path(rootfs)); err != nil {
 			errs = append(errs, keys.errorf(file, key("toolchain", "bootstrap", "rootfs"), "%s does not exist", rootfs))

@@ -50,4 +50,7 @@ func (v *validator) toolchain(t ToolchainSection) {
 	v.path(key("toolchain", "archive"), t.Archive)
 	v.path(key("toolchain", "bootstrap", "rootfs"), t.Bootstrap.Rootfs)
 	v.auth([]string{"toolchain", "auth"}, t.Auth)
+	for i, k := range t.GPGKeys {
+		v.path(key("toolchain", "gpg_keys").at(i), k)
+	}
 }

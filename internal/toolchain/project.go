@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 
+	"slipway/internal/fetch"
 	"slipway/internal/project"
 	"slipway/internal/source"
 	"slipway/internal/workspace"
@@ -35,7 +36,19 @@ func RunProject(ctx context.Context, p *project.Project, tree *workspace.Tree, p
 			return MakeBootstrap(ctx, p, cacheDir, log)
 		},
 	}
-	if tc.Mode == "rebuild" {
+	for _, k := range tc.GPGKeys {
+		opts.GPGKeys = append(opts.GPGKeys, p.Path(k))
+	}
+	switch tc.Mode {
+	case "archive":
+		if tc.Archive == "" {
+			return nil, fmt.Errorf("%s: [toolchain] archive is not set: archive mode takes the RPMs from it", p.File)
+		}
+		opts.Archive = p.Path(tc.Archive)
+	case "download":
+		opts.URLs = tc.URLs
+		opts.Fetcher = fetch.ForHosts(tc.URLs, p.FetchAuth(tc.Auth), logger)
+	case "rebuild":
 		if tc.BuildOrder == "" {
 			return nil, fmt.Errorf("%s: [toolchain] build_order is not set: rebuild mode builds the specs it lists", p.File)
 		}

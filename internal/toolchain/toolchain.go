@@ -42,6 +42,12 @@ type Options struct {
 	Sources   source.Options
 	// Steps is the build order (rebuild mode).
 	Steps []Step
+	// Archive is the tarball (archive mode); URLs and Fetcher download
+	// (download mode); GPGKeys, when set, must have signed those RPMs.
+	Archive string
+	URLs    []string
+	Fetcher Fetcher
+	GPGKeys []string
 	// Manifest is the toolchain manifest's path and RPM file names: the
 	// result must be exactly this set.
 	ManifestPath string
@@ -129,8 +135,10 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	switch opts.Mode {
 	case "rebuild":
 		set, err = rebuild(ctx, opts, dirs, report)
-	case "archive", "download":
-		err = fmt.Errorf("toolchain mode %q is not implemented yet", opts.Mode)
+	case "archive":
+		set, err = fromArchive(ctx, opts, dirs)
+	case "download":
+		set, err = download(ctx, opts, dirs)
 	default:
 		err = fmt.Errorf("unknown toolchain mode %q", opts.Mode)
 	}
