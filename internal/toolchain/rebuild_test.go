@@ -144,3 +144,35 @@ func replaceIn(t *testing.T, path, old, new string) {
 		t.Fatal(err)
 	}
 }
+
+func TestBootstrapCommand(t *testing.T) {
+	testutil.RequireSpecEval(t)
+	testutil.RequireTools(t, "createrepo_c")
+	rootfs := testutil.DebianRoot(t, "rpm")
+	project := func(command string) string {
+		return testutil.CopyProject(t, "testdata/project", "[toolchain.bootstrap]\ncommand = '"+command+"'\n")
+	}
+	// A failing command: an error naming it and the log.
+	dir := project("echo making the root; exit 3")
+	_, err := runToolchain(t, dir)
+	logPath := filepath.Join(dir, "build", "logs", "toolchain", "bootstrap.log")
+	if err == nil || !strings.Contains(err.Error(), `the bootstrap command "echo making the root; exit 3" failed`) || !strings.Contains(err.Error(), logPath) {
+		t.Errorf("failing command: %v", err)
+	}
+	if log, _ := os.ReadFile(logPath); !strings.Contains(string(log), "making the root") {
+		t.Errorf("bootstrap log: %q", log)
+	}
+	// A command that writes nothing.
+	if _, err := runToolchain(t, project("true")); err == nil || !strings.Contains(err.Error(), "left $SLIPWAY_ROOTFS empty") {
+		t.Errorf("empty root: %v", err)
+	}
+	// A command that makes a root (here: copies one); its result is cached.
+	dir = project(`cp -a ` + rootfs + `/. "$SLIPWAY_ROOTFS"`)
+	if r, err := runToolchain(t, dir); err != nil || r.Built != 2 {
+		t.Fatalf("command root: %v", err)
+	}
+	entries, _ := filepath.Glob(filepath.Join(dir, "build", "toolchain", "bootstrap", "command-*"))
+	if len(entries) != 1 {
+		t.Errorf("bootstrap cache: %v", entries)
+	}
+}
