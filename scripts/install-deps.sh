@@ -3,7 +3,7 @@
 # (or through sudo). Used by README's set-up command and by CI (.ci/run).
 set -eu
 packages="
-  rpm librpm-dev python3-rpm gcc libc6-dev pkg-config
+  rpm rpm2cpio cpio librpm-dev python3-rpm gcc libc6-dev pkg-config
   createrepo-c dnf mmdebstrap
   graphviz
   git ca-certificates

@@ -32,6 +32,9 @@ type Meta struct {
 	Files    []string          `json:"files"` // output file names, sorted
 	Created  time.Time         `json:"created"`
 	Duration time.Duration     `json:"duration"`
+	// Data is what the stage that made the entry keeps with it (for the
+	// package stage: the headers of the RPMs, so nothing re-reads them).
+	Data json.RawMessage `json:"data,omitempty"`
 }
 
 // Entry is a stored build.

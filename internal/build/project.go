@@ -1,0 +1,92 @@
+package build
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"slipway/internal/buildroot"
+	"slipway/internal/graph"
+	"slipway/internal/project"
+	"slipway/internal/source"
+	"slipway/internal/toolchain"
+	"slipway/internal/workspace"
+)
+
+// ProjectOptions tune RunProject.
+type ProjectOptions struct {
+	Goals         []int // graph nodes; nil: everything
+	Jobs          int
+	StopOnFailure bool
+	Timeout       time.Duration // per build; default 2 hours
+	// BaseRootfs, when set, is the build root base instead of a root made
+	// from the toolchain repository (for tests and custom setups).
+	BaseRootfs string
+	Progress   io.Writer
+	Logger     *slog.Logger
+}
+
+// RunProject runs the package stage of a loaded project: builds start
+// from a base root made of the toolchain (build/toolchain/RPMS, see
+// slipway toolchain) and get the exact RPMs their BuildRequires need.
+func RunProject(ctx context.Context, p *project.Project, tree *workspace.Tree, o ProjectOptions) (*Summary, error) {
+	buildDir := p.Path(p.Config.Project.BuildDir)
+	macros, err := workspace.MacroSet(p)
+	if err != nil {
+		return nil, err
+	}
+	base, baseID, err := baseRoot(ctx, buildDir, o.BaseRootfs)
+	if err != nil {
+		return nil, err
+	}
+	g := tree.Graph
+	if o.Goals != nil {
+		g = g.Prune(o.Goals)
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 2 * time.Hour
+	}
+	if o.Jobs <= 0 {
+		o.Jobs = max(1, p.Config.Project.Jobs)
+	}
+	return Run(ctx, Options{
+		SpecsDir: p.Path(p.Config.Project.SpecsDir), BuildDir: buildDir, OutDir: p.Path(p.Config.Project.OutDir),
+		Graph: g, Specs: tree.Eval.Specs, Generated: tree.Eval.GeneratedMacros, Macros: macros,
+		Sources: source.ProjectOptions(p, o.Logger), BaseID: baseID,
+		Builder: &SandboxBuilder{Base: base, WorkDir: filepath.Join(buildDir, "roots"), Defines: macros.Defines, Timeout: o.Timeout},
+		Jobs:    o.Jobs, StopOnFailure: o.StopOnFailure, Progress: o.Progress,
+	})
+}
+
+// baseRoot is the root every build starts from: every package of the
+// toolchain repository installed with dnf (made once per toolchain), or a
+// given rootfs. Its ID enters every build's key.
+func baseRoot(ctx context.Context, buildDir, rootfs string) (dir, id string, err error) {
+	if rootfs != "" {
+		return rootfs, "rootfs:" + rootfs, nil
+	}
+	repoDir := toolchain.RepoDir(buildDir)
+	repomd, err := os.ReadFile(filepath.Join(repoDir, "repodata", "repomd.xml"))
+	if err != nil {
+		return "", "", fmt.Errorf("no toolchain repository in %s: run slipway toolchain first", repoDir)
+	}
+	files, _ := filepath.Glob(filepath.Join(repoDir, "*.rpm"))
+	var names []string
+	for _, f := range files {
+		pkg, err := graph.ParseRPMFileName(filepath.Base(f))
+		if err == nil && !slices.Contains(names, pkg.Name) {
+			names = append(names, pkg.Name)
+		}
+	}
+	sum := sha256.Sum256(repomd)
+	id = "toolchain:" + hex.EncodeToString(sum[:])
+	dir, err = buildroot.MakeBase(ctx, buildroot.BaseSpec{CacheDir: filepath.Join(buildDir, "bases"), Repo: repoDir, Packages: names})
+	return dir, id, err
+}

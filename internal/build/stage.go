@@ -1,0 +1,533 @@
+package build
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"slipway/internal/fsutil"
+	"slipway/internal/graph"
+	"slipway/internal/rpm"
+	"slipway/internal/source"
+	"slipway/internal/spec"
+	"slipway/internal/store"
+)
+
+// Decision is what the package stage did with a spec.
+type Decision string
+
+const (
+	Built     Decision = "built"
+	Reused    Decision = "reused"    // inputs unchanged: outputs taken from the store
+	Toolchain Decision = "toolchain" // its packages come from the toolchain
+	Failed    Decision = "failed"
+	Blocked   Decision = "blocked" // not built: something it needs failed or is missing
+)
+
+// Options configure a package stage run.
+type Options struct {
+	SpecsDir, BuildDir, OutDir string
+	Graph                      *graph.Graph // pruned to the goals
+	Specs                      []*spec.Info
+	Generated                  func(specName string) string
+	Macros                     spec.MacroSet
+	Sources                    source.Options
+	// Base identifies the build root every build starts from (the
+	// toolchain), for the input hashes; Builder builds in it.
+	BaseID  string
+	Builder Builder
+	Jobs    int
+	// StopOnFailure stops starting builds after the first failure.
+	StopOnFailure bool
+	Progress      io.Writer // one line per finished build; nil: quiet
+}
+
+// Builder builds one SRPM into RPMs: with Root installed in the build
+// root, rpmbuild --rebuild of SRPM, the RPMs written into OutDir and the
+// build's output into Log.
+type Builder interface {
+	Build(ctx context.Context, req Request) error
+}
+
+// Request is one build for a Builder.
+type Request struct {
+	Spec   string
+	SRPM   string
+	Root   []string // RPM files to install into the build root first
+	OutDir string
+	Log    io.Writer
+}
+
+// Result is one spec's outcome.
+type Result struct {
+	Spec     string        `json:"spec"`
+	Decision Decision      `json:"decision"`
+	Reason   string        `json:"reason,omitempty"`
+	Blocker  string        `json:"blocker,omitempty"`
+	Duration time.Duration `json:"duration,omitempty"`
+	Log      string        `json:"log,omitempty"`
+	Outputs  []string      `json:"outputs,omitempty"`
+	Worker   int           `json:"worker"`
+	Start    time.Time     `json:"start,omitzero"`
+	End      time.Time     `json:"end,omitzero"`
+}
+
+// Summary is a run of the package stage (build/summary.json).
+type Summary struct {
+	Results  []Result      `json:"results"`
+	Counts   map[Decision]int `json:"counts"`
+	Duration time.Duration `json:"duration"`
+	Workers  int           `json:"workers"`
+}
+
+// stage runs one package stage.
+type stage struct {
+	opts      Options
+	store     store.Store
+	specs     map[string]*spec.Info
+	macroHash string
+	deps      map[string][]string // build -> builds it needs
+	closure   map[string][]string // build -> package names in its build root (not pre-built)
+	owner     map[string]string   // package name -> spec
+
+	mu      sync.Mutex
+	entries map[string]*store.Entry // spec -> entry of this run (built or reused)
+	pending map[string]pendingBuild // spec -> key and inputs decided in Ready
+	results map[string]*Result
+}
+
+type pendingBuild struct {
+	key    string
+	inputs map[string]string
+	root   []string
+	reason string
+}
+
+// Run runs the package stage: every build of the graph that is not
+// pre-built, in dependency order on Jobs workers, reusing every build
+// whose inputs (its spec directory, sources, macros, and the exact RPMs of
+// its build root) are unchanged. Outputs go to the store, then to
+// OutDir/RPMS and OutDir/SRPMS with repository metadata.
+func Run(ctx context.Context, opts Options) (*Summary, error) {
+	start := time.Now()
+	if opts.Jobs <= 0 {
+		opts.Jobs = 1
+	}
+	if opts.Generated == nil {
+		opts.Generated = func(string) string { return "" }
+	}
+	macroHash, err := opts.Macros.Hash()
+	if err != nil {
+		return nil, err
+	}
+	s := &stage{opts: opts, store: store.Store{Root: filepath.Join(opts.BuildDir, "store")}, specs: map[string]*spec.Info{},
+		macroHash: macroHash, closure: map[string][]string{}, owner: map[string]string{},
+		entries: map[string]*store.Entry{}, pending: map[string]pendingBuild{}, results: map[string]*Result{}}
+	for _, info := range opts.Specs {
+		s.specs[info.Name] = info
+	}
+	g := opts.Graph
+	buildDeps := g.BuildDeps()
+	s.deps = map[string][]string{}
+	var tasks []Task
+	for i, n := range g.Nodes {
+		switch {
+		case n.Kind == graph.PackageNode && n.Spec != "":
+			s.owner[n.Name] = n.Spec
+		case n.Kind == graph.BuildNode && n.Prebuilt:
+			s.results[n.Name] = &Result{Spec: n.Name, Decision: Toolchain, Worker: -1}
+		case n.Kind == graph.BuildNode:
+			var deps []string
+			for _, d := range buildDeps[i] {
+				if !g.Nodes[d].Prebuilt {
+					deps = append(deps, g.Nodes[d].Name)
+				}
+			}
+			s.deps[n.Name] = deps
+			for _, p := range g.Reach([]int{i}, graph.Forward, graph.BuildEdge, graph.RunEdge) {
+				if pn := g.Nodes[p]; pn.Kind == graph.PackageNode && !pn.Prebuilt {
+					s.closure[n.Name] = append(s.closure[n.Name], pn.Name)
+				}
+			}
+			tasks = append(tasks, Task{Name: n.Name, Deps: deps, Weight: s.lastDuration(n.Name)})
+		}
+	}
+	missing := s.missingBuildRequires()
+
+	out := Schedule(ctx, tasks, opts.Jobs, &stageExec{s, missing}, opts.StopOnFailure, func(e Event) {
+		if e.Outcome != nil && opts.Progress != nil {
+			s.progressLine(e)
+		}
+	})
+	for name, o := range out {
+		r := s.result(name)
+		r.Start, r.End, r.Worker = o.Start, o.End, o.Worker
+		switch {
+		case o.Reused:
+			r.Decision = Reused
+		case o.Err != nil:
+			r.Decision, r.Reason = Failed, o.Err.Error()
+		case o.Blocker != "":
+			r.Decision, r.Blocker = Blocked, o.Blocker
+			r.Reason = "needs " + o.Blocker + ", which " + s.describeBlocker(o.Blocker, out)
+		default:
+			r.Decision = Built
+		}
+		if e := s.entries[name]; e != nil {
+			r.Outputs = e.Meta.Files
+		}
+		if r.Decision == Failed || r.Decision == Blocked {
+			s.writeWhy(name, why{Key: s.pending[name].key, Inputs: s.pending[name].inputs, Decision: r.Decision,
+				Reason: r.Reason, Duration: s.lastDuration(name)})
+		}
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if err := s.publish(ctx); err != nil {
+		return nil, err
+	}
+	sum := &Summary{Counts: map[Decision]int{}, Duration: time.Since(start), Workers: opts.Jobs}
+	for _, name := range slices.Sorted(maps.Keys(s.results)) {
+		r := *s.results[name]
+		sum.Results = append(sum.Results, r)
+		sum.Counts[r.Decision]++
+	}
+	data, _ := json.MarshalIndent(sum, "", "  ")
+	if err := fsutil.WriteFileAtomic(filepath.Join(opts.BuildDir, "summary.json"), data, 0o644); err != nil {
+		return nil, err
+	}
+	return sum, nil
+}
+
+func (s *stage) result(name string) *Result {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.results[name] == nil {
+		s.results[name] = &Result{Spec: name, Worker: -1}
+	}
+	return s.results[name]
+}
+
+func (s *stage) describeBlocker(name string, out map[string]*Outcome) string {
+	o := out[name]
+	switch {
+	case o == nil:
+		return "did not run"
+	case o.Err != nil:
+		return "failed"
+	case o.Blocker != "":
+		return "is blocked"
+	}
+	return "did not finish"
+}
+
+// missingBuildRequires maps each build to a BuildRequires nothing provides.
+func (s *stage) missingBuildRequires() map[string]string {
+	out := map[string]string{}
+	for _, u := range s.opts.Graph.Unresolved {
+		for _, by := range u.NeededBy {
+			if name, ok := strings.CutSuffix(by, " BUILD"); ok && out[name] == "" {
+				out[name] = u.Cap
+			}
+		}
+	}
+	return out
+}
+
+// lastDuration is a spec's previous build time, for scheduling.
+func (s *stage) lastDuration(name string) time.Duration {
+	var w why
+	if data, err := os.ReadFile(s.whyPath(name)); err == nil && json.Unmarshal(data, &w) == nil {
+		return w.Duration
+	}
+	return 0
+}
+
+func (s *stage) progressLine(e Event) {
+	o := e.Outcome
+	what := "built"
+	switch {
+	case o.Reused:
+		what = "reused"
+	case o.Err != nil:
+		what = "FAILED"
+	case o.Blocker != "":
+		what = "blocked"
+	}
+	line := fmt.Sprintf("[%d/%d] %-7s %s", e.Finished, e.Total, what, e.Name)
+	if !o.Reused && o.Blocker == "" {
+		line += fmt.Sprintf(" (%s)", o.End.Sub(o.Start).Round(time.Millisecond))
+	}
+	if o.Blocker != "" {
+		line += " (needs " + o.Blocker + ")"
+	}
+	if o.Err != nil {
+		line += ": " + o.Err.Error()
+	}
+	if len(e.Running) > 0 {
+		line += "  running: " + strings.Join(e.Running, " ")
+	}
+	fmt.Fprintln(s.opts.Progress, line)
+}
+
+// stageExec is the package stage's side of the scheduler.
+type stageExec struct {
+	s       *stage
+	missing map[string]string
+}
+
+// Ready decides, once everything a build needs is done, whether its
+// outputs can be reused: its key covers its own inputs and the exact RPMs
+// that will be in its build root.
+func (x *stageExec) Ready(name string) (bool, error) {
+	s := x.s
+	if c := x.missing[name]; c != "" {
+		return false, fmt.Errorf("nothing provides its BuildRequires %q", c)
+	}
+	info := s.specs[name]
+	specDir := filepath.Join(s.opts.SpecsDir, filepath.Dir(info.Path))
+	inputs, err := s.ownInputs(info, specDir)
+	if err != nil {
+		return false, err
+	}
+	root, err := s.rootRPMs(name)
+	if err != nil {
+		return false, err
+	}
+	for _, r := range root {
+		inputs["root:"+r.Name] = r.File + " " + r.SHA256
+	}
+	key := hashInputs(inputs)
+	var paths []string
+	for _, r := range root {
+		paths = append(paths, r.path)
+	}
+	prev := s.readWhy(name)
+	reason := explain(prev.Inputs, inputs)
+	e, err := s.store.Get(key)
+	if err != nil {
+		return false, err
+	}
+	s.mu.Lock()
+	s.pending[name] = pendingBuild{key: key, inputs: inputs, root: paths, reason: reason}
+	if e != nil {
+		s.entries[name] = e
+	}
+	s.mu.Unlock()
+	if e != nil {
+		r := s.result(name)
+		r.Reason = "inputs unchanged since " + e.Meta.Created.Format(time.RFC3339)
+		r.Log = filepath.Join(e.Dir, "build.log")
+		s.writeWhy(name, why{Key: key, Inputs: inputs, Decision: Reused, Reason: r.Reason, Duration: e.Meta.Duration})
+		return true, nil
+	}
+	return false, nil
+}
+
+// Run builds one spec and stores its outputs.
+func (x *stageExec) Run(ctx context.Context, name string) error {
+	s := x.s
+	s.mu.Lock()
+	p := s.pending[name]
+	s.mu.Unlock()
+	info := s.specs[name]
+	specDir := filepath.Join(s.opts.SpecsDir, filepath.Dir(info.Path))
+	start := time.Now()
+	r := s.result(name)
+	r.Reason = p.reason
+	logDir := filepath.Join(s.opts.BuildDir, "logs", "packages")
+	if err := os.MkdirAll(logDir, 0o755); err != nil {
+		return err
+	}
+	r.Log = filepath.Join(logDir, name+".log")
+	log, err := os.Create(r.Log)
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	fmt.Fprintf(log, "slipway: building %s (%s), input hash %s\nslipway: why: %s\n", name, info.Path, p.key, p.reason)
+
+	work := filepath.Join(s.opts.BuildDir, "work", name)
+	os.RemoveAll(work)
+	defer os.RemoveAll(work)
+	sources, err := source.Resolve(ctx, info, specDir, s.opts.Sources)
+	if err != nil {
+		fmt.Fprintln(log, err)
+		return err
+	}
+	srpm, err := source.PackSRPM(ctx, source.PackOptions{Info: info, SpecDir: specDir, Sources: sources,
+		OutDir: filepath.Join(work, "srpm"), Macros: s.opts.Macros, GeneratedMacros: s.opts.Generated(name),
+		ConfigRoot: filepath.Join(s.opts.BuildDir, "rpmconfig"), TempDir: s.opts.BuildDir})
+	if err != nil {
+		fmt.Fprintln(log, err)
+		return err
+	}
+	outDir := filepath.Join(work, "out")
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return err
+	}
+	if err := s.opts.Builder.Build(ctx, Request{Spec: name, SRPM: srpm, Root: p.root, OutDir: outDir, Log: log}); err != nil {
+		return fmt.Errorf("%w (log: %s)", err, r.Log)
+	}
+	built, _ := filepath.Glob(filepath.Join(outDir, "RPMS", "*", "*.rpm"))
+	if len(built) == 0 {
+		return fmt.Errorf("rpmbuild made no RPM (log: %s)", r.Log)
+	}
+	files := map[string]string{filepath.Base(srpm): srpm}
+	var rpms []builtRPM
+	for _, f := range built {
+		h, err := rpm.ReadHeader(f)
+		if err != nil {
+			return err
+		}
+		files[filepath.Base(f)] = f
+		rpms = append(rpms, builtRPM{File: filepath.Base(f), Name: h.Name, SHA256: h.SHA256,
+			Provides: h.Provides, Requires: h.Requires, Files: h.Files})
+	}
+	slices.SortFunc(rpms, func(a, b builtRPM) int { return strings.Compare(a.File, b.File) })
+	data, err := json.Marshal(rpms)
+	if err != nil {
+		return err
+	}
+	dur := time.Since(start)
+	fmt.Fprintf(log, "slipway: built %d RPMs in %s\n", len(built), dur.Round(time.Millisecond))
+	log.Sync()
+	e, err := s.store.Put(store.Meta{Hash: p.key, Name: name, Inputs: p.inputs, Created: time.Now().UTC(),
+		Duration: dur, Data: data}, files, r.Log, true)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.entries[name] = e
+	s.mu.Unlock()
+	s.writeWhy(name, why{Key: p.key, Inputs: p.inputs, Decision: Built, Reason: p.reason, Duration: dur})
+	return nil
+}
+
+// ownInputs are the parts of a build's key that do not depend on other builds.
+func (s *stage) ownInputs(info *spec.Info, specDir string) (map[string]string, error) {
+	dirHash, err := spec.HashDir(specDir)
+	if err != nil {
+		return nil, err
+	}
+	sources, err := source.Resolve(context.Background(), info, specDir, s.opts.Sources)
+	if err != nil {
+		return nil, err
+	}
+	var srcs []string
+	for _, f := range sources {
+		srcs = append(srcs, f.Name+"="+f.SHA256)
+	}
+	return map[string]string{
+		"spec":      dirHash,
+		"sources":   hashStrings(srcs...),
+		"macros":    s.macroHash,
+		"generated": hashStrings(s.opts.Generated(info.Name)),
+		"base":      s.opts.BaseID,
+		"builder":   "rpmbuild --rebuild v1",
+	}, nil
+}
+
+// rootRPMs are the exact built RPMs a build's root gets: the packages its
+// BuildRequires reach in the graph, from the builds of this run, plus what
+// their generated requirements (sonames, pkgconfig(), paths) bring.
+func (s *stage) rootRPMs(name string) ([]builtRPM, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var all []builtRPM
+	for _, spec := range slices.Sorted(maps.Keys(s.entries)) {
+		all = append(all, rpmsOf(s.entries[spec])...)
+	}
+	idx := newProviderIndex(all)
+	var chosen []int
+	for _, pkg := range s.closure[name] {
+		found := false
+		for i, r := range all {
+			if r.Name == pkg {
+				chosen, found = append(chosen, i), true
+				break
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("package %s (built by %s) is needed in the build root but was not built", pkg, s.owner[pkg])
+		}
+	}
+	var out []builtRPM
+	for _, i := range idx.expand(chosen) {
+		out = append(out, all[i])
+	}
+	return out, nil
+}
+
+// publish links every finished build's outputs into OutDir (RPMS/<arch>/,
+// SRPMS/) and writes the repository metadata. Files go in by rename of a
+// fresh link, so out/ never holds a partial RPM.
+func (s *stage) publish(ctx context.Context) error {
+	rpmsDir := filepath.Join(s.opts.OutDir, "RPMS")
+	srpmsDir := filepath.Join(s.opts.OutDir, "SRPMS")
+	for _, e := range s.entries {
+		for _, f := range e.Meta.Files {
+			dir := srpmsDir
+			if !strings.HasSuffix(f, ".src.rpm") {
+				p, err := graph.ParseRPMFileName(f)
+				if err != nil {
+					return err
+				}
+				dir = filepath.Join(rpmsDir, p.Arch)
+			}
+			if err := linkInto(e.Path(f), filepath.Join(dir, f)); err != nil {
+				return err
+			}
+		}
+	}
+	if _, err := os.Stat(rpmsDir); err != nil {
+		return nil // nothing built
+	}
+	return createRepo(ctx, rpmsDir)
+}
+
+func linkInto(src, dst string) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	tmp := dst + ".tmp"
+	os.Remove(tmp)
+	if err := os.Link(src, tmp); err != nil {
+		data, rerr := os.ReadFile(src)
+		if rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		if err := os.WriteFile(tmp, data, 0o644); err != nil {
+			return err
+		}
+	}
+	return os.Rename(tmp, dst)
+}
+
+func hashStrings(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%d:%s\n", len(p), p)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func hashInputs(inputs map[string]string) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(inputs)) {
+		parts = append(parts, k, inputs[k])
+	}
+	return hashStrings(parts...)
+}

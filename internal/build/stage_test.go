@@ -1,0 +1,155 @@
+package build
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"slipway/internal/buildroot"
+	"slipway/internal/project"
+	"slipway/internal/testutil"
+	"slipway/internal/workspace"
+)
+
+func TestMain(m *testing.M) {
+	if buildroot.IsSandboxInit() {
+		buildroot.SandboxInit()
+	}
+	os.Exit(m.Run())
+}
+
+type pkgTest struct {
+	t    *testing.T
+	dir  string
+	base string
+}
+
+func newPkgTest(t *testing.T) *pkgTest {
+	testutil.RequireSpecEval(t)
+	testutil.RequireTools(t, "createrepo_c", "rpmbuild", "rpm2cpio", "cpio")
+	return &pkgTest{t: t, dir: testutil.CopyProject(t, "testdata/project", ""), base: testutil.DebianRoot(t, "rpm,patch")}
+}
+
+func (pt *pkgTest) run() *Summary {
+	pt.t.Helper()
+	p, err := project.Load(pt.dir)
+	if err != nil {
+		pt.t.Fatal(err)
+	}
+	tree, err := workspace.Load(context.Background(), p, workspace.Options{})
+	if err != nil || len(tree.Eval.Errors) > 0 {
+		pt.t.Fatalf("%v %v", err, tree.Eval.Errors)
+	}
+	sum, err := RunProject(context.Background(), p, tree, ProjectOptions{Jobs: 2, BaseRootfs: pt.base})
+	if err != nil {
+		pt.t.Fatal(err)
+	}
+	return sum
+}
+
+func decisionsOf(s *Summary) string {
+	var out []string
+	for _, r := range s.Results {
+		out = append(out, r.Spec+":"+string(r.Decision))
+	}
+	return strings.Join(out, " ")
+}
+
+func (pt *pkgTest) edit(rel, old, new string) {
+	pt.t.Helper()
+	path := filepath.Join(pt.dir, rel)
+	data, err := os.ReadFile(path)
+	if err != nil || !strings.Contains(string(data), old) {
+		pt.t.Fatalf("%s: %q not found", rel, old)
+	}
+	os.WriteFile(path, []byte(strings.Replace(string(data), old, new, 1)), 0o644)
+}
+
+func TestPackageStageIsIncremental(t *testing.T) {
+	pt := newPkgTest(t)
+	sum := pt.run()
+	if got := decisionsOf(sum); got != "papp:built plib:built pother:built" {
+		t.Fatalf("first run: %s", got)
+	}
+	// papp's build saw plib's data and the patch: its RPM holds both.
+	out := filepath.Join(pt.dir, "out")
+	rpmFile := filepath.Join(out, "RPMS", "noarch", "papp-2.0-1.noarch.rpm")
+	text, err := exec.Command("sh", "-c", "rpm2cpio "+rpmFile+" | cpio -i --to-stdout ./usr/share/papp/papp.txt 2>/dev/null").Output()
+	if err != nil || !strings.Contains(string(text), "plib data version 1") || !strings.Contains(string(text), "hello, patched") {
+		t.Errorf("papp.txt = %q, %v", text, err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "RPMS", "repodata", "repomd.xml")); err != nil {
+		t.Error("no repository metadata in out/RPMS")
+	}
+	if _, err := os.Stat(filepath.Join(out, "SRPMS", "papp-2.0-1.src.rpm")); err != nil {
+		t.Error("no SRPM in out/SRPMS")
+	}
+
+	// Nothing changed: nothing is built.
+	if got := decisionsOf(pt.run()); got != "papp:reused plib:reused pother:reused" {
+		t.Errorf("unchanged: %s", got)
+	}
+	// A patch of papp changed: papp alone is rebuilt, and why says so.
+	pt.edit("SPECS/papp/papp-greeting.patch", "+hello, patched", "+hello, patched again")
+	if got := decisionsOf(pt.run()); got != "papp:built plib:reused pother:reused" {
+		t.Errorf("papp's patch changed: %s", got)
+	}
+	if d, reason, _ := Why(filepath.Join(pt.dir, "build"), "papp"); d != Built || !strings.Contains(reason, "a patch, a local source") {
+		t.Errorf("why papp: %s %q", d, reason)
+	}
+	// A comment in plib's spec: plib is rebuilt, its RPMs come out the same
+	// bytes, so papp, whose build root did not change, is not.
+	pt.edit("SPECS/plib/plib.spec", "%description\nData", "# a comment\n%description\nData")
+	if got := decisionsOf(pt.run()); got != "papp:reused plib:built pother:reused" {
+		t.Errorf("a comment in plib: %s", got)
+	}
+	// plib's data changed: plib and papp (whose root changed) are rebuilt.
+	pt.edit("SPECS/plib/plib.data", "version 1", "version 2")
+	sig := filepath.Join(pt.dir, "SPECS/plib/plib.signatures.json")
+	sum2, _ := exec.Command("sha256sum", filepath.Join(pt.dir, "SPECS/plib/plib.data")).Output()
+	os.WriteFile(sig, []byte(`{"Signatures": {"plib.data": "`+strings.Fields(string(sum2))[0]+`"}}`), 0o644)
+	if got := decisionsOf(pt.run()); got != "papp:built plib:built pother:reused" {
+		t.Errorf("plib's data changed: %s", got)
+	}
+	if _, reason, _ := Why(filepath.Join(pt.dir, "build"), "papp"); !strings.Contains(reason, "plib in the build root changed") {
+		t.Errorf("why papp: %q", reason)
+	}
+	// Every RPM in out/ is whole.
+	files, _ := filepath.Glob(filepath.Join(out, "RPMS", "noarch", "*.rpm"))
+	for _, f := range files {
+		if o, err := exec.Command("rpmkeys", "--checksig", "--nosignature", f).CombinedOutput(); err != nil {
+			t.Errorf("%s: %s", f, o)
+		}
+	}
+}
+
+func TestFailureBlocksOnlyDependents(t *testing.T) {
+	pt := newPkgTest(t)
+	pt.edit("SPECS/plib/plib.spec", "mkdir -p %{buildroot}/usr/share/plib", "echo deliberate failure; exit 1")
+	sum := pt.run()
+	if got := decisionsOf(sum); got != "papp:blocked plib:failed pother:built" {
+		t.Fatalf("decisions: %s", got)
+	}
+	for _, r := range sum.Results {
+		if r.Spec == "papp" && (r.Blocker != "plib" || !strings.Contains(r.Reason, "needs plib, which failed")) {
+			t.Errorf("papp: %+v", r)
+		}
+		if r.Spec == "plib" {
+			log, _ := os.ReadFile(r.Log)
+			if !strings.Contains(string(log), "deliberate failure") || !strings.Contains(r.Reason, "rpmbuild exited with status 1") {
+				t.Errorf("plib: %+v\n%s", r, log)
+			}
+		}
+	}
+	if d, _, _ := Why(filepath.Join(pt.dir, "build"), "papp"); d != Blocked {
+		t.Errorf("why papp: %s", d)
+	}
+	// Fixed: the failed package and its dependents build; pother is reused.
+	pt.edit("SPECS/plib/plib.spec", "echo deliberate failure; exit 1", "mkdir -p %{buildroot}/usr/share/plib")
+	if got := decisionsOf(pt.run()); got != "papp:built plib:built pother:reused" {
+		t.Errorf("after the fix: %s", got)
+	}
+}
