@@ -85,10 +85,10 @@ type Result struct {
 
 // Summary is a run of the package stage (build/summary.json).
 type Summary struct {
-	Results  []Result      `json:"results"`
+	Results  []Result         `json:"results"`
 	Counts   map[Decision]int `json:"counts"`
-	Duration time.Duration `json:"duration"`
-	Workers  int           `json:"workers"`
+	Duration time.Duration    `json:"duration"`
+	Workers  int              `json:"workers"`
 }
 
 // stage runs one package stage.
