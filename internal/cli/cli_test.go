@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"slipway/internal/buildroot"
+	"slipway/internal/fsutil"
 	"slipway/internal/testutil"
 )
 
@@ -237,5 +238,19 @@ func TestToolchainCommand(t *testing.T) {
 	code, _, stderr = run(t, "toolchain", "-C", dir)
 	if code != exitFailed || !strings.Contains(stderr, "BUILD tb failed: rpmbuild exited with status 1 (log: "+dir+"/build/logs/toolchain/tb.log)") {
 		t.Errorf("failed build: exit %d\n%s", code, stderr)
+	}
+}
+
+func TestBuildIsLockedWhileAnotherRuns(t *testing.T) {
+	testutil.RequireSpecEval(t)
+	dir := testutil.CopyProject(t, "../../examples/tiny", "")
+	unlock, err := fsutil.Lock(filepath.Join(dir, "build", "slipway.lock"), "slipway build (the other one)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	code, _, stderr := run(t, "build", "-C", dir)
+	if code != exitFailed || !strings.Contains(stderr, "another slipway is working on this project") || !strings.Contains(stderr, "the other one") {
+		t.Errorf("exit %d\n%s", code, stderr)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"slipway/examples"
+	"slipway/internal/fsutil"
 	"slipway/internal/project"
 	"slipway/internal/workspace"
 )
@@ -104,7 +105,7 @@ use the bundled example distribution "tiny".`,
 	pf.IntVarP(&a.jobs, "jobs", "j", 0, "parallel jobs (default: project.jobs, else the CPU count)")
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log what slipway does")
 
-	root.AddCommand(a.graphCommand(), a.planCommand(), a.depsCommand(false), a.depsCommand(true), a.toolchainCommand())
+	root.AddCommand(a.graphCommand(), a.planCommand(), a.depsCommand(false), a.depsCommand(true), a.toolchainCommand(), a.buildCommand(), a.whyCommand())
 	return root
 }
 
@@ -155,6 +156,17 @@ func (a *app) loadTree(ctx context.Context) (*workspace.Tree, error) {
 		fmt.Fprintf(a.stderr, "error: %s: %s\n", filepath.Join(p.Config.Project.SpecsDir, e.Path), e.Message)
 	}
 	return t, nil
+}
+
+// lockProject keeps other slipway processes from running builds in the
+// same project while this command does (build/slipway.lock).
+func (a *app) lockProject(t *workspace.Tree, what string) (func(), error) {
+	unlock, err := fsutil.Lock(filepath.Join(t.Project.Path(t.Project.Config.Project.BuildDir), "slipway.lock"), what)
+	var le *fsutil.LockedError
+	if errors.As(err, &le) {
+		return nil, problemsError{err.Error()}
+	}
+	return unlock, err
 }
 
 // evalProblems is the problemsError for failed specs, or nil.

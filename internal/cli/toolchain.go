@@ -38,6 +38,11 @@ records what was built or reused.`,
 			if err := evalProblems(t); err != nil {
 				return err
 			}
+			unlock, err := a.lockProject(t, "slipway toolchain")
+			if err != nil {
+				return err
+			}
+			defer unlock()
 			p := t.Project
 			if mode != "" {
 				p.Config.Toolchain.Mode = mode

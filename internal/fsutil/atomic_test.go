@@ -1,8 +1,10 @@
 package fsutil
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -55,4 +57,25 @@ func TestMakeDirOnce(t *testing.T) {
 	if entries, _ := os.ReadDir(filepath.Dir(bad)); len(entries) != 0 {
 		t.Errorf("left behind: %v", entries)
 	}
+}
+
+func TestLock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "build", "slipway.lock")
+	unlock, err := Lock(path, "slipway build")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// flock locks belong to the open file: a second open conflicts, as
+	// another process's would.
+	_, err = Lock(path, "slipway toolchain")
+	var le *LockedError
+	if !errors.As(err, &le) || !strings.Contains(le.Holder, "slipway build") || !strings.Contains(err.Error(), "another slipway is working") {
+		t.Fatalf("second lock: %v", err)
+	}
+	unlock()
+	unlock2, err := Lock(path, "slipway toolchain")
+	if err != nil {
+		t.Fatalf("after unlock: %v", err)
+	}
+	unlock2()
 }

@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"slipway/internal/build"
+)
+
+func (a *app) buildCommand() *cobra.Command {
+	var (
+		goals         []string
+		stopOnFailure bool
+		timeout       time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "build",
+		Short: "Build the packages (the package stage), reusing what is unchanged",
+		Long: `Build every spec that is not part of the toolchain (or only what --goal
+needs), in parallel (-j) in isolated build roots made from the toolchain
+(run slipway toolchain first). A build is keyed by its spec directory, its
+sources, the macros and the exact RPMs of its build root: a build whose key
+is in the store is reused, so an unchanged tree builds nothing, and a
+rebuild that produces the same bytes does not rebuild what depends on it.
+
+A failure does not stop unrelated builds; what needs the failed package is
+reported blocked. Logs: build/logs/packages/<spec>.log. Outputs: out/RPMS,
+out/SRPMS (with repository metadata). Summary: build/summary.json.
+slipway why SPEC explains a decision.`,
+		Example: `  slipway build
+  slipway build --goal tinysh -j 4
+  slipway build --stop-on-failure`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			t, err := a.loadTree(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if err := evalProblems(t); err != nil {
+				return err
+			}
+			unlock, err := a.lockProject(t, "slipway build")
+			if err != nil {
+				return err
+			}
+			defer unlock()
+			var nodes []int
+			if len(goals) > 0 {
+				if nodes, _, err = t.Goals(goals); err != nil {
+					return usageError{err}
+				}
+			}
+			sum, err := build.RunProject(cmd.Context(), t.Project, t, build.ProjectOptions{
+				Goals: nodes, Jobs: a.jobs, StopOnFailure: stopOnFailure, Timeout: timeout,
+				Progress: a.stderr, Logger: a.log,
+			})
+			if err != nil {
+				return err
+			}
+			writeBuildSummary(a.stdout, sum)
+			if n := sum.Counts[build.Failed] + sum.Counts[build.Blocked]; n > 0 {
+				return problemsError{fmt.Sprintf("%d failed, %d blocked (see above; logs in %s)",
+					sum.Counts[build.Failed], sum.Counts[build.Blocked], filepath.Join(t.Project.Config.Project.BuildDir, "logs", "packages"))}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringSliceVarP(&goals, "goal", "g", nil, "build only what these need (spec, package or image config; repeatable)")
+	cmd.Flags().BoolVar(&stopOnFailure, "stop-on-failure", false, "start no new build after a failure")
+	cmd.Flags().DurationVar(&timeout, "timeout", 2*time.Hour, "time limit of one build")
+	return cmd
+}
+
+func writeBuildSummary(w io.Writer, sum *build.Summary) {
+	fmt.Fprintf(w, "%-30s %-9s %10s  %s\n", "SPEC", "DECISION", "TIME", "REASON")
+	for _, r := range sum.Results {
+		if r.Decision == build.Toolchain {
+			continue
+		}
+		d := ""
+		if r.Decision == build.Built || r.Decision == build.Failed {
+			d = r.End.Sub(r.Start).Round(time.Millisecond).String()
+		}
+		fmt.Fprintf(w, "%-30s %-9s %10s  %s\n", r.Spec, r.Decision, d, r.Reason)
+	}
+	var parts []string
+	for _, d := range []build.Decision{build.Built, build.Reused, build.Failed, build.Blocked, build.Toolchain} {
+		if n := sum.Counts[d]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, d))
+		}
+	}
+	fmt.Fprintf(w, "package stage: %s in %s on %d workers\n", strings.Join(parts, ", "), sum.Duration.Round(time.Millisecond), sum.Workers)
+}
+
+func (a *app) whyCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "why SPEC",
+		Short: "Say why the last build built, reused or blocked a spec",
+		Long: `Say what the last slipway build decided for SPEC and why: which of its
+inputs changed (its spec directory, a source, the macros, a package of its
+build root), that nothing changed, or which failed package blocked it.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := a.loadProject()
+			if err != nil {
+				return err
+			}
+			d, reason, err := build.Why(p.Path(p.Config.Project.BuildDir), args[0])
+			if err != nil {
+				return usageError{err}
+			}
+			fmt.Fprintf(a.stdout, "%s: %s: %s\n", args[0], d, reason)
+			return nil
+		},
+	}
+}
