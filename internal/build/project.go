@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"time"
 
@@ -42,6 +43,9 @@ func RunProject(ctx context.Context, p *project.Project, tree *workspace.Tree, o
 	if err != nil {
 		return nil, err
 	}
+	if o.BaseRootfs == "" && p.Config.Build.BaseRootfs != "" {
+		o.BaseRootfs = p.Path(p.Config.Build.BaseRootfs)
+	}
 	base, baseID, err := baseRoot(ctx, buildDir, o.BaseRootfs)
 	if err != nil {
 		return nil, err
@@ -54,7 +58,15 @@ func RunProject(ctx context.Context, p *project.Project, tree *workspace.Tree, o
 		o.Timeout = 2 * time.Hour
 	}
 	if o.Jobs <= 0 {
-		o.Jobs = max(1, p.Config.Project.Jobs)
+		o.Jobs = p.Config.Project.Jobs
+	}
+	if o.Jobs <= 0 {
+		o.Jobs = runtime.NumCPU()
+	}
+	// Build roots a killed slipway left behind (nothing of them is mounted:
+	// their mounts died with their namespaces).
+	if err := buildroot.Cleanup(filepath.Join(buildDir, "roots")); err != nil {
+		return nil, err
 	}
 	return Run(ctx, Options{
 		SpecsDir: p.Path(p.Config.Project.SpecsDir), BuildDir: buildDir, OutDir: p.Path(p.Config.Project.OutDir),

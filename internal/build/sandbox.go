@@ -3,6 +3,7 @@ package build
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -22,6 +23,10 @@ type SandboxBuilder struct {
 // Build runs one build.
 func (b *SandboxBuilder) Build(ctx context.Context, req Request) error {
 	upper := filepath.Join(b.WorkDir, req.Spec)
+	// A slipway killed during this spec's last build left its layers.
+	if err := os.RemoveAll(upper); err != nil {
+		return err
+	}
 	root := buildroot.Spec{Lower: []string{b.Base}, Upper: upper, Env: buildroot.DefaultEnv(),
 		Stdout: req.Log, Stderr: req.Log, Timeout: b.Timeout}
 	if len(req.Root) > 0 {

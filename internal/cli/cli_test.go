@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"slipway/internal/buildroot"
 	"slipway/internal/fsutil"
@@ -214,6 +215,9 @@ func TestMain(m *testing.M) {
 	if buildroot.IsSandboxInit() {
 		buildroot.SandboxInit()
 	}
+	if os.Getenv("SLIPWAY_TEST_RUN_MAIN") != "" { // the test binary as slipway, for tests that kill it
+		os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
+	}
 	os.Exit(m.Run())
 }
 
@@ -252,5 +256,78 @@ func TestBuildIsLockedWhileAnotherRuns(t *testing.T) {
 	code, _, stderr := run(t, "build", "-C", dir)
 	if code != exitFailed || !strings.Contains(stderr, "another slipway is working on this project") || !strings.Contains(stderr, "the other one") {
 		t.Errorf("exit %d\n%s", code, stderr)
+	}
+}
+
+// SIGKILL of slipway in the middle of a build, then a new run: the job is
+// finished without rebuilding completed work, nothing stays mounted or
+// running, and every RPM in out/ is whole.
+func TestKilledBuildResumes(t *testing.T) {
+	testutil.RequireSpecEval(t)
+	testutil.RequireTools(t, "createrepo_c", "rpmkeys")
+	base := testutil.DebianRoot(t, "rpm,patch")
+	dir := testutil.CopyProject(t, "../build/testdata/project", "[build]\nbase_rootfs = \""+base+"\"\n")
+	spec := filepath.Join(dir, "SPECS", "papp", "papp.spec")
+	data, _ := os.ReadFile(spec)
+	fixed := string(data)
+	os.WriteFile(spec, []byte(strings.Replace(fixed, "cd papp\ncat", "cd papp\nsleep 600\ncat", 1)), 0o644)
+
+	cmd := exec.Command(os.Args[0], "build", "-C", dir, "-j", "2")
+	cmd.Env = append(os.Environ(), "SLIPWAY_TEST_RUN_MAIN=1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(dir, "build", "logs", "packages", "papp.log")
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if log, _ := os.ReadFile(logPath); strings.Contains(string(log), "+ sleep 600") {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("papp's build never reached its sleep")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	cmd.Process.Kill() // SIGKILL
+	cmd.Wait()
+
+	// The build's processes die with it; nothing of it stays mounted.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		out, _ := exec.Command("pgrep", "-f", "^sleep 600$").Output()
+		if len(out) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the build's sleep survived slipway: pids %s", out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if mounts, _ := os.ReadFile("/proc/self/mountinfo"); strings.Contains(string(mounts), dir) {
+		t.Errorf("a mount of the killed build remains:\n%s", mounts)
+	}
+
+	os.WriteFile(spec, []byte(fixed), 0o644)
+	code, stdout, stderr := run(t, "build", "-C", dir)
+	if code != 0 {
+		t.Fatalf("resumed run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"papp                           built", "plib                           reused", "pother                         reused"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("resumed run lacks %q:\n%s", want, stdout)
+		}
+	}
+	rpms, _ := filepath.Glob(filepath.Join(dir, "out", "RPMS", "*", "*.rpm"))
+	if len(rpms) != 4 {
+		t.Errorf("out/RPMS: %v", rpms)
+	}
+	for _, f := range rpms {
+		if out, err := exec.Command("rpmkeys", "--checksig", "--nosignature", f).CombinedOutput(); err != nil {
+			t.Errorf("%s: %s", f, out)
+		}
+	}
+	code, stdout, _ = run(t, "why", "-C", dir, "papp")
+	if code != 0 || !strings.Contains(stdout, "papp: built:") {
+		t.Errorf("why: %d %s", code, stdout)
 	}
 }

@@ -30,6 +30,7 @@ type Config struct {
 	RPM       RPMSection       `toml:"rpm"`
 	Toolchain ToolchainSection `toml:"toolchain"`
 	Images    ImagesSection    `toml:"images"`
+	Build     BuildSection     `toml:"build"`
 	Sources   SourcesSection   `toml:"sources"`
 }
 
@@ -102,6 +103,14 @@ type BootstrapSection struct {
 	Packages []string `toml:"packages"`
 	Suite    string   `toml:"suite"`  // default "bookworm"
 	Mirror   string   `toml:"mirror"` // default "http://deb.debian.org/debian"
+}
+
+// BuildSection is the [build] table: the package stage.
+type BuildSection struct {
+	// BaseRootfs is a root directory every package build starts from,
+	// instead of a root made of the toolchain repository (like Azure
+	// Linux's worker chroot). Optional.
+	BaseRootfs string `toml:"base_rootfs"`
 }
 
 // ImagesSection is the [images] table.
@@ -253,6 +262,11 @@ func (p *Project) checkFiles(file string, keys keyLines) []error {
 	check(key("toolchain", "archive"), p.Config.Toolchain.Archive)
 	for i, k := range p.Config.Toolchain.GPGKeys {
 		check(key("toolchain", "gpg_keys").at(i), k)
+	}
+	if rootfs := p.Config.Build.BaseRootfs; rootfs != "" {
+		if st, err := os.Stat(p.Path(rootfs)); err != nil || !st.IsDir() {
+			errs = append(errs, keys.errorf(file, key("build", "base_rootfs"), "%s is not a directory", rootfs))
+		}
 	}
 	if rootfs := p.Config.Toolchain.Bootstrap.Rootfs; rootfs != "" {
 		if _, err := os.Stat(p.Path(rootfs)); err != nil {

@@ -83,6 +83,7 @@ func validate(file string, c Config, lines keyLines) []error {
 	}
 
 	v.toolchain(t)
+	v.path(key("build", "base_rootfs"), c.Build.BaseRootfs)
 	v.path(key("images", "configs_dir"), c.Images.ConfigsDir)
 	v.sources(c.Sources)
 	return v.errs
