@@ -74,6 +74,7 @@ func RunProject(ctx context.Context, p *project.Project, tree *workspace.Tree, o
 		Sources: source.ProjectOptions(p, o.Logger), BaseID: baseID,
 		Builder: &SandboxBuilder{Base: base, WorkDir: filepath.Join(buildDir, "roots"), Defines: macros.Defines, Timeout: o.Timeout},
 		Jobs:    o.Jobs, StopOnFailure: o.StopOnFailure, Progress: o.Progress,
+		AllowToolchainRebuild: p.Config.Build.AllowToolchainRebuild,
 	})
 }
 

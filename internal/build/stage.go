@@ -50,7 +50,9 @@ type Options struct {
 	Jobs    int
 	// StopOnFailure stops starting builds after the first failure.
 	StopOnFailure bool
-	Progress      io.Writer // one line per finished build; nil: quiet
+	// AllowToolchainRebuild lets a build make RPMs the toolchain owns.
+	AllowToolchainRebuild bool
+	Progress              io.Writer // one line per finished build; nil: quiet
 }
 
 // Builder builds one SRPM into RPMs: with Root installed in the build
@@ -105,6 +107,8 @@ type stage struct {
 	entries map[string]*store.Entry // spec -> entry of this run (built or reused)
 	pending map[string]pendingBuild // spec -> key and inputs decided in Ready
 	results map[string]*Result
+
+	refusedPkg map[string]string // builds refused: they would make this toolchain package
 }
 
 type pendingBuild struct {
@@ -164,6 +168,9 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		}
 	}
 	missing := s.missingBuildRequires()
+	if !opts.AllowToolchainRebuild {
+		s.refusedPkg = s.toolchainOwned()
+	}
 
 	out := Schedule(ctx, tasks, opts.Jobs, &stageExec{s, missing}, opts.StopOnFailure, func(e Event) {
 		if e.Outcome != nil && opts.Progress != nil {
@@ -233,6 +240,25 @@ func (s *stage) describeBlocker(name string, out map[string]*Outcome) string {
 	return "did not finish"
 }
 
+// toolchainOwned finds builds that would make an RPM the toolchain
+// manifest owns: spec -> one such package.
+func (s *stage) toolchainOwned() map[string]string {
+	g := s.opts.Graph
+	out := map[string]string{}
+	for i, n := range g.Nodes {
+		if n.Kind != graph.BuildNode || n.Prebuilt {
+			continue
+		}
+		for j, m := range g.Nodes {
+			if m.Kind == graph.PackageNode && m.Spec == n.Name && m.Prebuilt && j != i {
+				out[n.Name] = m.Name
+				break
+			}
+		}
+	}
+	return out
+}
+
 // missingBuildRequires maps each build to a BuildRequires nothing provides.
 func (s *stage) missingBuildRequires() map[string]string {
 	out := map[string]string{}
@@ -293,6 +319,9 @@ type stageExec struct {
 // that will be in its build root.
 func (x *stageExec) Ready(name string) (bool, error) {
 	s := x.s
+	if pkg := s.refusedPkg[name]; pkg != "" {
+		return false, fmt.Errorf("it would build %s, which the toolchain manifest owns: drop it from the manifest, or set [build] allow_toolchain_rebuild = true", pkg)
+	}
 	if c := x.missing[name]; c != "" {
 		return false, fmt.Errorf("nothing provides its BuildRequires %q", c)
 	}

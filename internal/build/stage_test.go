@@ -153,3 +153,16 @@ func TestFailureBlocksOnlyDependents(t *testing.T) {
 		t.Errorf("after the fix: %s", got)
 	}
 }
+
+func TestToolchainOwnedPackagesAreNotRebuilt(t *testing.T) {
+	pt := newPkgTest(t)
+	f, _ := os.OpenFile(filepath.Join(pt.dir, "slipway.toml"), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString("[toolchain]\nprebuilt = [\"plib-devel\"]\n")
+	f.Close()
+	sum := pt.run()
+	for _, r := range sum.Results {
+		if r.Spec == "plib" && (r.Decision != Failed || !strings.Contains(r.Reason, "would build plib-devel, which the toolchain manifest owns")) {
+			t.Errorf("plib: %+v", r)
+		}
+	}
+}

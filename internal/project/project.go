@@ -111,6 +111,9 @@ type BuildSection struct {
 	// instead of a root made of the toolchain repository (like Azure
 	// Linux's worker chroot). Optional.
 	BaseRootfs string `toml:"base_rootfs"`
+	// AllowToolchainRebuild lets the package stage build a spec that makes
+	// an RPM the toolchain manifest owns (an error otherwise).
+	AllowToolchainRebuild bool `toml:"allow_toolchain_rebuild"`
 }
 
 // ImagesSection is the [images] table.
