@@ -26,6 +26,19 @@ import (
 // files. Either way the database is at /var/lib/rpm, as MakeBase makes it,
 // and a failed scriptlet is an error even though rpm exits 0.
 func InstallInto(ctx context.Context, root Spec, rpms []string) error {
+	return InstallIntoWith(ctx, root, rpms, InstallOptions{})
+}
+
+// InstallOptions change how InstallInto installs.
+type InstallOptions struct {
+	// NoDeps skips rpm's dependency check: for roots whose files no rpm
+	// database knows (a Debian bootstrap root), where every requirement
+	// would look missing.
+	NoDeps bool
+}
+
+// InstallIntoWith is InstallInto with options.
+func InstallIntoWith(ctx context.Context, root Spec, rpms []string, opts InstallOptions) error {
 	switch {
 	case len(root.Argv) > 0:
 		return errors.New("buildroot: InstallInto: root.Argv must be empty, InstallInto runs rpm")
@@ -47,6 +60,9 @@ func InstallInto(ctx context.Context, root Spec, rpms []string) error {
 	if hasRPM(root.Lower, root.Upper) {
 		const dir = "/tmp/.slipway-rpms"
 		root.Argv = []string{"rpm", "--dbpath", rpmDBPath, "-ivh"}
+		if opts.NoDeps {
+			root.Argv = append(root.Argv, "--nodeps")
+		}
 		for i, f := range rpms {
 			src, err := filepath.Abs(f)
 			if err != nil {
@@ -64,6 +80,9 @@ func InstallInto(ctx context.Context, root Spec, rpms []string) error {
 		hostView = true
 		merged := filepath.Join(root.Upper, "merged")
 		root.Argv = []string{host, "--root", merged, "--dbpath", rpmDBPath, "-ivh"}
+		if opts.NoDeps {
+			root.Argv = append(root.Argv, "--nodeps")
+		}
 		for _, f := range rpms {
 			a, err := filepath.Abs(f)
 			if err != nil {

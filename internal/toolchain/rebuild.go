@@ -292,8 +292,11 @@ func (r *rebuilder) prepareLayer(ctx context.Context, log io.Writer) error {
 	os.Remove(state) // a layer caught half-way is not trusted on the next run
 	for _, in := range r.installs[from:] {
 		fmt.Fprintf(log, "slipway: installing into the toolchain root: %s\n", baseNames(in.rpms))
-		err := buildroot.InstallInto(ctx, buildroot.Spec{Lower: []string{r.boot.Dir}, Upper: r.dirs.layer,
-			Env: buildroot.DefaultEnv(), Stdout: log, Stderr: log, Timeout: r.opts.Timeout}, in.rpms)
+		// The bootstrap root's own files are in no rpm database: every
+		// requirement would look missing, so dependencies are not checked.
+		err := buildroot.InstallIntoWith(ctx, buildroot.Spec{Lower: []string{r.boot.Dir}, Upper: r.dirs.layer,
+			Env: buildroot.DefaultEnv(), Stdout: log, Stderr: log, Timeout: r.opts.Timeout}, in.rpms,
+			buildroot.InstallOptions{NoDeps: true})
 		if err != nil {
 			return fmt.Errorf("installing %s into the toolchain root: %w", baseNames(in.rpms), err)
 		}
