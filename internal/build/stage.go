@@ -528,6 +528,11 @@ func (s *stage) publish(ctx context.Context) error {
 }
 
 func linkInto(src, dst string) error {
+	if a, err := os.Stat(src); err == nil {
+		if b, err := os.Stat(dst); err == nil && os.SameFile(a, b) {
+			return nil // already there (rename would not replace a link to the same file)
+		}
+	}
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}

@@ -88,9 +88,12 @@ func TestPackageStageIsIncremental(t *testing.T) {
 		t.Error("no SRPM in out/SRPMS")
 	}
 
-	// Nothing changed: nothing is built.
+	// Nothing changed: nothing is built, and out/ holds only the RPMs.
 	if got := decisionsOf(pt.run()); got != "papp:reused plib:reused pother:reused" {
 		t.Errorf("unchanged: %s", got)
+	}
+	if left, _ := filepath.Glob(filepath.Join(out, "RPMS", "*", "*.tmp")); len(left) > 0 {
+		t.Errorf("left in out/: %v", left)
 	}
 	// A patch of papp changed: papp alone is rebuilt, and why says so.
 	pt.edit("SPECS/papp/papp-greeting.patch", "+hello, patched", "+hello, patched again")

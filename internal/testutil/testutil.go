@@ -131,10 +131,31 @@ func DebianRoot(t testing.TB, include string) string {
 func CopyProject(t testing.TB, src, extraTOML string) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), filepath.Base(src))
-	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() && (rel == "build" || rel == "out") {
+			return filepath.SkipDir // a local run's state, not the project
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, info.Mode().Perm())
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	os.RemoveAll(filepath.Join(dst, "build"))
 	if extraTOML != "" {
 		f, err := os.OpenFile(filepath.Join(dst, "slipway.toml"), os.O_APPEND|os.O_WRONLY, 0)
 		if err != nil {

@@ -1,0 +1,107 @@
+package toolchain
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"slipway/internal/buildroot"
+	"slipway/internal/fetch"
+	"slipway/internal/graph"
+	"slipway/internal/testutil"
+)
+
+// GNU hello 2.10, as Debian's source archive keeps it (the same bytes as
+// upstream's hello-2.10.tar.gz).
+const (
+	helloURL    = "http://deb.debian.org/debian/pool/main/h/hello/hello_2.10.orig.tar.gz"
+	helloSHA256 = "31e066137a962676e89f69d1b65382de95a7ef7d914b8cb956f41ea72e0f516b"
+)
+
+// The example's toolchain, made from nothing in rebuild mode, forms a
+// build root on its own: in a root of only its RPMs, GNU hello (autotools,
+// %check) rebuilds with rpmbuild in the sandbox, and rpm -V finds nothing.
+func TestExampleToolchainFromNothing(t *testing.T) {
+	testutil.RequireSpecEval(t)
+	testutil.RequireRoot(t)
+	testutil.RequireTools(t, "mmdebstrap", "createrepo_c", "dnf", "rpmbuild")
+	dir := testutil.CopyProject(t, "../../examples/tiny", "")
+	start := time.Now()
+	r, err := runToolchain(t, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("toolchain from nothing: %d builds, %d RPMs in %s", r.Built, len(r.RPMs), time.Since(start).Round(time.Second))
+	if r.Built != 15 || r.Reused != 0 || len(r.RPMs) != 66 {
+		t.Errorf("built %d, reused %d, %d RPMs", r.Built, r.Reused, len(r.RPMs))
+	}
+
+	// A root of nothing but the toolchain's RPMs.
+	repo := RepoDir(filepath.Join(dir, "build"))
+	var names []string
+	for _, f := range r.RPMs {
+		p, err := graph.ParseRPMFileName(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, p.Name)
+	}
+	base, err := buildroot.MakeBase(context.Background(), buildroot.BaseSpec{CacheDir: filepath.Join(dir, "build", "bases"), Repo: repo, Packages: names})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// GNU hello: its SRPM packed on the host, rebuilt in that root.
+	work := t.TempDir()
+	src := filepath.Join(work, "SOURCES")
+	os.MkdirAll(src, 0o755)
+	if err := fetch.New(fetch.Options{}).Fetch(context.Background(), helloURL, filepath.Join(src, "hello-2.10.tar.gz"), fetch.Digest{SHA256: helloSHA256}); err != nil {
+		t.Fatal(err)
+	}
+	spec := filepath.Join(dir, "toolchain", "hello", "hello.spec")
+	pack := exec.Command("rpmbuild", "-bs", "--define", "_topdir "+work, "--define", "_sourcedir "+src, "--define", "dist .tn1", spec)
+	if out, err := pack.CombinedOutput(); err != nil {
+		t.Fatalf("rpmbuild -bs: %v\n%s", err, out)
+	}
+	srpms, _ := filepath.Glob(filepath.Join(work, "SRPMS", "*.src.rpm"))
+	out := t.TempDir()
+	var log strings.Builder
+	res, err := buildroot.Run(context.Background(), buildroot.Spec{
+		Lower: []string{base}, Env: buildroot.DefaultEnv(), Stdout: &log, Stderr: &log, Timeout: 15 * time.Minute,
+		Binds: []buildroot.Bind{{Src: filepath.Dir(srpms[0]), Dest: "/in", ReadOnly: true}, {Src: out, Dest: "/out"}},
+		Argv:  []string{"rpmbuild", "--rebuild", "--define", "_topdir /out", "/in/" + filepath.Base(srpms[0])},
+	})
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("hello in the toolchain root: %v %+v\n%s", err, res, tail(log.String()))
+	}
+	if !strings.Contains(log.String(), "PASS: tests/hello-1") {
+		t.Errorf("hello's %%check did not run:\n%s", tail(log.String()))
+	}
+	if rpms, _ := filepath.Glob(filepath.Join(out, "RPMS", "x86_64", "hello-2.10-1.tn1.x86_64.rpm")); len(rpms) != 1 {
+		t.Error("no hello RPM")
+	}
+
+	// rpm -V over every package of the root finds nothing changed or missing.
+	log.Reset()
+	res, err = buildroot.Run(context.Background(), buildroot.Spec{Lower: []string{base}, Env: buildroot.DefaultEnv(),
+		Stdout: &log, Stderr: &log, Argv: []string{"rpm", "-Va", "--dbpath", "/var/lib/rpm"}})
+	if err != nil || res.ExitCode != 0 || strings.TrimSpace(log.String()) != "" {
+		t.Errorf("rpm -Va: %v exit %d\n%s", err, res.ExitCode, log.String())
+	}
+
+	// Nothing changed: nothing is rebuilt.
+	if r, err := runToolchain(t, dir); err != nil || r.Built != 0 || r.Reused != 15 {
+		t.Errorf("second run: %v, %+v", err, r)
+	}
+}
+
+func tail(s string) string {
+	if len(s) > 4000 {
+		return "..." + s[len(s)-4000:]
+	}
+	return s
+}
