@@ -184,9 +184,12 @@ func Schedule(ctx context.Context, tasks []Task, workers int, ex Exec, stopOnFai
 	// Whatever did not get to run (stopped, cancelled) is blocked.
 	for _, t := range tasks {
 		if _, ok := out[t.Name]; !ok {
-			reason := "stopped after a failure"
-			if ctx.Err() != nil {
+			reason := "waits on a build cycle" // nothing else keeps a task from ever being ready
+			switch {
+			case ctx.Err() != nil:
 				reason = "cancelled"
+			case stopped:
+				reason = "stopped after a failure"
 			}
 			out[t.Name] = &Outcome{Blocker: reason, Worker: -1}
 		}

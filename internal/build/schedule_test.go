@@ -83,3 +83,11 @@ func TestScheduleParallelAndEvents(t *testing.T) {
 		t.Errorf("max running %d, all %+v", maxRunning, out["all"])
 	}
 }
+
+func TestScheduleCycleIsReported(t *testing.T) {
+	tasks := []Task{{Name: "a", Deps: []string{"b"}}, {Name: "b", Deps: []string{"a"}}, {Name: "c"}}
+	out := Schedule(context.Background(), tasks, 2, &fakeExec{}, false, nil)
+	if out["a"].Blocker != "waits on a build cycle" || out["b"].Blocker != "waits on a build cycle" || out["c"].Err != nil || out["c"].Blocker != "" {
+		t.Errorf("a %+v, b %+v, c %+v", out["a"], out["b"], out["c"])
+	}
+}

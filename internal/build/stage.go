@@ -185,6 +185,8 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 			r.Decision = Reused
 		case o.Err != nil:
 			r.Decision, r.Reason = Failed, o.Err.Error()
+		case o.Blocker != "" && out[o.Blocker] == nil:
+			r.Decision, r.Reason = Blocked, o.Blocker // a cycle, a stop, a cancellation
 		case o.Blocker != "":
 			r.Decision, r.Blocker = Blocked, o.Blocker
 			r.Reason = "needs " + o.Blocker + ", which " + s.describeBlocker(o.Blocker, out)

@@ -169,3 +169,17 @@ func TestToolchainOwnedPackagesAreNotRebuilt(t *testing.T) {
 		}
 	}
 }
+
+func TestMissingBuildRequiresFailsOnlyThatBuild(t *testing.T) {
+	pt := newPkgTest(t)
+	pt.edit("SPECS/pother/pother.spec", "BuildArch:      noarch", "BuildArch:      noarch\nBuildRequires:  nothing-provides-this >= 2")
+	sum := pt.run()
+	if got := decisionsOf(sum); got != "papp:built plib:built pother:failed" {
+		t.Errorf("decisions: %s", got)
+	}
+	for _, r := range sum.Results {
+		if r.Spec == "pother" && !strings.Contains(r.Reason, `nothing provides its BuildRequires "nothing-provides-this >= 2"`) {
+			t.Errorf("pother: %+v", r)
+		}
+	}
+}
