@@ -331,3 +331,29 @@ func TestKilledBuildResumes(t *testing.T) {
 		t.Errorf("why: %d %s", code, stdout)
 	}
 }
+
+func TestSourcesCommand(t *testing.T) {
+	testutil.RequireSpecEval(t)
+	dir := testutil.CopyProject(t, "../build/testdata/project", "")
+	code, stdout, stderr := run(t, "sources", "-C", dir, "plib")
+	if code != 0 || !strings.Contains(stdout, "plib\tplib.data\t") || !strings.Contains(stdout, "spec-dir") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	// A source whose content no longer matches its signature.
+	data := filepath.Join(dir, "SPECS", "plib", "plib.data")
+	os.WriteFile(data, []byte("changed\n"), 0o644)
+	code, _, stderr = run(t, "sources", "-C", dir, "plib")
+	if code != exitFailed || !strings.Contains(stderr, "plib.signatures.json") || !strings.Contains(stderr, "plib.data") {
+		t.Errorf("mismatch: exit %d\n%s", code, stderr)
+	}
+	// The packager's way: rewrite the signatures, then all is well.
+	if code, _, stderr = run(t, "sources", "-C", dir, "plib", "--update-signatures"); code != 0 {
+		t.Fatalf("update: exit %d\n%s", code, stderr)
+	}
+	if code, _, stderr = run(t, "sources", "-C", dir, "plib"); code != 0 {
+		t.Errorf("after the update: exit %d\n%s", code, stderr)
+	}
+	if code, _, _ = run(t, "sources", "-C", dir, "nothere"); code != exitUsage {
+		t.Errorf("unknown spec: exit %d", code)
+	}
+}
