@@ -6,7 +6,7 @@ packages="
   rpm rpm2cpio cpio librpm-dev python3-rpm gcc libc6-dev pkg-config
   createrepo-c dnf mmdebstrap
   graphviz
-  git ca-certificates
+  git ca-certificates gnupg
 "
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-deps.sh: run as root (sudo $0)" >&2

@@ -115,7 +115,8 @@ func verifyRPM(ctx context.Context, path, name string, keys []string, dirs layou
 	}
 	out, err := exec.CommandContext(ctx, "rpmkeys", append(args, path)...).CombinedOutput()
 	text := strings.TrimSpace(string(out))
-	if err != nil || strings.Contains(text, "NOT OK") || strings.Contains(text, "NOKEY") {
+	unsigned := len(keys) > 0 && !strings.Contains(text, "signatures OK") // rpm says "digests OK" of an unsigned file
+	if err != nil || unsigned || strings.Contains(text, "NOT OK") || strings.Contains(text, "NOKEY") {
 		return fmt.Errorf("%s: failed verification (corrupted, or not signed by the configured keys): %s", name, text)
 	}
 	return nil

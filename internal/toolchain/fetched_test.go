@@ -109,3 +109,45 @@ func TestArchiveMode(t *testing.T) {
 		t.Errorf("extra RPM: %v", err)
 	}
 }
+
+// With GPG keys configured, an archive's RPMs must be signed by one of
+// them: signed ones pass, unsigned ones fail.
+func TestArchiveModeWithGPGKeys(t *testing.T) {
+	testutil.RequireSpecEval(t)
+	testutil.RequireTools(t, "gpg", "rpmsign")
+	rpms := hostRPMs(t)
+	home := t.TempDir()
+	t.Setenv("GNUPGHOME", home)
+	params := filepath.Join(home, "params")
+	os.WriteFile(params, []byte("%no-protection\nKey-Type: RSA\nKey-Length: 2048\nName-Real: Tiny Test\nName-Email: test@example.invalid\nExpire-Date: 0\n%commit\n"), 0o600)
+	if out, err := exec.Command("gpg", "--batch", "--gen-key", params).CombinedOutput(); err != nil {
+		t.Fatalf("gpg --gen-key: %v\n%s", err, out)
+	}
+	key := filepath.Join(t.TempDir(), "RPM-GPG-KEY-test")
+	if out, err := exec.Command("sh", "-c", "gpg --armor --export test@example.invalid > "+key).CombinedOutput(); err != nil {
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+	ta := filepath.Join(rpms, "ta-1-1.noarch.rpm")
+	sign := exec.Command("rpmsign", "--addsign", "--define", "_gpg_name test@example.invalid", "--define", "__gpg /usr/bin/gpg", ta)
+	if out, err := sign.CombinedOutput(); err != nil {
+		t.Fatalf("rpmsign: %v\n%s", err, out)
+	}
+	tarball := filepath.Join(t.TempDir(), "toolchain.tar")
+	if out, err := exec.Command("tar", "-cf", tarball, "-C", rpms, ".").CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v\n%s", err, out)
+	}
+	dir := testutil.CopyProject(t, "testdata/project", "mode = \"archive\"\narchive = \""+tarball+"\"\ngpg_keys = [\""+key+"\"]\n")
+	manifest := filepath.Join(dir, "toolchain", "manifest.txt")
+	os.WriteFile(manifest, []byte("ta-1-1.noarch.rpm\ntx-1-1.noarch.rpm\n"), 0o644)
+	// tx is not signed: refused.
+	if _, err := runToolchain(t, dir); err == nil || !strings.Contains(err.Error(), "tx-1-1.noarch.rpm: failed verification") {
+		t.Errorf("unsigned RPM: %v", err)
+	}
+	// Only the signed ta: accepted.
+	os.Remove(filepath.Join(rpms, "tx-1-1.noarch.rpm"))
+	exec.Command("tar", "-cf", tarball, "-C", rpms, ".").Run()
+	os.WriteFile(manifest, []byte("ta-1-1.noarch.rpm\n"), 0o644)
+	if _, err := runToolchain(t, dir); err != nil {
+		t.Errorf("signed RPM: %v", err)
+	}
+}
