@@ -37,14 +37,7 @@ slipway why SPEC explains a decision.`,
   slipway build --stop-on-failure`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			t, err := a.loadTree(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if err := evalProblems(t); err != nil {
-				return err
-			}
-			unlock, err := a.lockProject(t, "slipway build")
+			t, unlock, err := a.loadForWork(cmd.Context(), "slipway build")
 			if err != nil {
 				return err
 			}

@@ -158,6 +158,23 @@ func (a *app) loadTree(ctx context.Context) (*workspace.Tree, error) {
 	return t, nil
 }
 
+// loadForWork loads the tree of a command that builds: it fails when a
+// spec failed to evaluate, and locks the project (unlock when done).
+func (a *app) loadForWork(ctx context.Context, what string) (*workspace.Tree, func(), error) {
+	t, err := a.loadTree(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := evalProblems(t); err != nil {
+		return nil, nil, err
+	}
+	unlock, err := a.lockProject(t, what)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, unlock, nil
+}
+
 // lockProject keeps other slipway processes from running builds in the
 // same project while this command does (build/slipway.lock).
 func (a *app) lockProject(t *workspace.Tree, what string) (func(), error) {

@@ -31,14 +31,7 @@ records what was built or reused.`,
   slipway toolchain -C ~/azurelinux`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			t, err := a.loadTree(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if err := evalProblems(t); err != nil {
-				return err
-			}
-			unlock, err := a.lockProject(t, "slipway toolchain")
+			t, unlock, err := a.loadForWork(cmd.Context(), "slipway toolchain")
 			if err != nil {
 				return err
 			}

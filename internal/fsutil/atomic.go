@@ -2,6 +2,9 @@
 package fsutil
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -80,4 +83,18 @@ func MakeDirOnce(dir string, fill func(tmp string) error) error {
 		return err
 	}
 	return nil
+}
+
+// SHA256File returns the SHA-256 of a file's content, in lowercase hex.
+func SHA256File(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

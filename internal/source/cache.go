@@ -1,12 +1,11 @@
 package source
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
+
+	"slipway/internal/fsutil"
 )
 
 // Cache is the content-addressed source cache, shared by every project on
@@ -31,7 +30,7 @@ func (c Cache) Path(sum string) string { return filepath.Join(c.Dir, "sha256", s
 // checking its content. A corrupt entry is removed.
 func (c Cache) Lookup(sum string) (string, bool) {
 	p := c.Path(sum)
-	got, err := hashFile(p)
+	got, err := fsutil.SHA256File(p)
 	if err != nil {
 		return "", false
 	}
@@ -57,17 +56,3 @@ func (c Cache) add(path, sum string) (string, error) {
 // incoming is where downloads of not yet known content go before they are
 // hashed and added.
 func (c Cache) incoming() string { return filepath.Join(c.Dir, "incoming") }
-
-// hashFile returns the SHA-256 of a file in lowercase hex.
-func hashFile(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"slipway/internal/fetch"
+	"slipway/internal/fsutil"
 	"slipway/internal/spec"
 )
 
@@ -167,7 +168,7 @@ func (r *resolver) verified(ctx context.Context, src, name string, sigs map[stri
 	f := File{Name: name, Source: src}
 	local := filepath.Join(r.specDir, name)
 	if fi, err := os.Stat(local); err == nil && fi.Mode().IsRegular() {
-		got, err := hashFile(local)
+		got, err := fsutil.SHA256File(local)
 		if err != nil {
 			return f, err
 		}

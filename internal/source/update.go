@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"slipway/internal/fetch"
+	"slipway/internal/fsutil"
 	"slipway/internal/spec"
 )
 
@@ -62,7 +63,7 @@ func (r *resolver) unverified(ctx context.Context, src, name, oldSum string) (Fi
 	f := File{Name: name, Source: src}
 	local := filepath.Join(r.specDir, name)
 	if fi, err := os.Stat(local); err == nil && fi.Mode().IsRegular() {
-		sum, err := hashFile(local)
+		sum, err := fsutil.SHA256File(local)
 		if err != nil {
 			return f, err
 		}
@@ -105,7 +106,7 @@ func (r *resolver) download(ctx context.Context, rawURL, name string) (path, sum
 	if err := r.opts.Fetcher.Fetch(ctx, rawURL, tmp.Name(), fetch.Digest{}); err != nil {
 		return "", "", err
 	}
-	if sum, err = hashFile(tmp.Name()); err != nil {
+	if sum, err = fsutil.SHA256File(tmp.Name()); err != nil {
 		return "", "", err
 	}
 	path, err = r.cache.add(tmp.Name(), sum)

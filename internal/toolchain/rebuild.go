@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"slipway/internal/buildroot"
+	"slipway/internal/fsutil"
 	"slipway/internal/graph"
 	"slipway/internal/source"
 	"slipway/internal/spec"
@@ -63,7 +64,7 @@ func (r *rebuilder) run(ctx context.Context, steps []Step) error {
 			}
 			parts := []string{"install", r.rootID}
 			for _, p := range rpms {
-				h, err := fileDigest(p)
+				h, err := fsutil.SHA256File(p)
 				if err != nil {
 					return err
 				}
