@@ -77,8 +77,8 @@ func bootstrapDebian(ctx context.Context, b project.BootstrapSection, cacheDir s
 }
 
 // bootstrapCommand runs the project's bootstrap command (for example a
-// from-sources, LFS-style script) with $SLIPWAY_ROOTFS naming an empty
-// directory it must fill. The result is cached by the command and the
+// from-sources, LFS-style script) in a sandbox, with $SLIPWAY_ROOTFS naming
+// an empty directory it must fill. The result is cached by the command and the
 // content of the script it names, when that is a file of the project.
 func bootstrapCommand(ctx context.Context, p *project.Project, cacheDir string, log io.Writer) (*Bootstrap, error) {
 	command := p.Config.Toolchain.Bootstrap.Command
@@ -95,12 +95,22 @@ func bootstrapCommand(ctx context.Context, p *project.Project, cacheDir string, 
 		if err := os.Mkdir(root, 0o755); err != nil {
 			return err
 		}
-		cmd := exec.CommandContext(ctx, "sh", "-c", command)
-		cmd.Dir = p.Dir
-		cmd.Env = append(buildroot.DefaultEnv(), "SLIPWAY_ROOTFS="+root)
-		cmd.Stdout, cmd.Stderr = log, log
-		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("the bootstrap command %q failed (see the toolchain log): %w", command, err)
+		// Isolated: it sees the host and the project read-only (the host
+		// through an overlay whose changes are thrown away, with a fresh
+		// /tmp), writes only the new root, and has the network (an
+		// LFS-style script downloads its sources). Like every sandbox it
+		// cannot make device nodes: build roots get their own /dev.
+		res, err := buildroot.Run(ctx, buildroot.Spec{
+			Lower: []string{"/"}, Upper: filepath.Join(tmp, "sandbox"), Network: true,
+			Binds: []buildroot.Bind{{Src: p.Dir, Dest: p.Dir, ReadOnly: true}, {Src: root, Dest: "/slipway/rootfs"}},
+			Env:   append(buildroot.DefaultEnv(), "SLIPWAY_ROOTFS=/slipway/rootfs"),
+			Dir:   p.Dir, Argv: []string{"sh", "-c", command}, Stdout: log, Stderr: log,
+		})
+		switch {
+		case err != nil:
+			return fmt.Errorf("running the bootstrap command %q: %w", command, err)
+		case res.ExitCode != 0:
+			return fmt.Errorf("the bootstrap command %q failed with status %d (see the toolchain log)", command, res.ExitCode)
 		}
 		if entries, _ := os.ReadDir(root); len(entries) == 0 {
 			return fmt.Errorf("the bootstrap command %q left $SLIPWAY_ROOTFS empty", command)
