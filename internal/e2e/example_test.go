@@ -1,19 +1,75 @@
-package toolchain
+// Package e2e holds slipway's end-to-end tests: whole stages on the bundled
+// example project, with real tools (mmdebstrap, rpmbuild, dnf) and the
+// network to Debian's mirror. They are slow (minutes), and run in CI.
+package e2e
 
 import (
 	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"slipway/internal/build"
 	"slipway/internal/buildroot"
 	"slipway/internal/fetch"
 	"slipway/internal/graph"
+	"slipway/internal/project"
 	"slipway/internal/testutil"
+	"slipway/internal/toolchain"
+	"slipway/internal/workspace"
 )
+
+func TestMain(m *testing.M) {
+	if buildroot.IsSandboxInit() {
+		buildroot.SandboxInit()
+	}
+	os.Exit(m.Run())
+}
+
+// load evaluates the project at dir.
+func load(t *testing.T, dir string) (*project.Project, *workspace.Tree) {
+	t.Helper()
+	p, err := project.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := workspace.Load(context.Background(), p, workspace.Options{})
+	if err != nil || len(tree.Eval.Errors) > 0 {
+		t.Fatalf("%v %v", err, tree.Eval.Errors)
+	}
+	return p, tree
+}
+
+func runToolchain(t *testing.T, dir string) (*toolchain.Report, error) {
+	t.Helper()
+	p, tree := load(t, dir)
+	return toolchain.RunProject(context.Background(), p, tree, nil, nil)
+}
+
+func runBuild(t *testing.T, dir string) *build.Summary {
+	t.Helper()
+	p, tree := load(t, dir)
+	sum, err := build.RunProject(context.Background(), p, tree, build.ProjectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
+// decided lists the specs with the given decision.
+func decided(s *build.Summary, d build.Decision) []string {
+	var out []string
+	for _, r := range s.Results {
+		if r.Decision == d {
+			out = append(out, r.Spec)
+		}
+	}
+	return out
+}
 
 // GNU hello 2.10, as Debian's source archive keeps it (the same bytes as
 // upstream's hello-2.10.tar.gz).
@@ -22,10 +78,11 @@ const (
 	helloSHA256 = "31e066137a962676e89f69d1b65382de95a7ef7d914b8cb956f41ea72e0f516b"
 )
 
-// The example's toolchain, made from nothing in rebuild mode, forms a
-// build root on its own: in a root of only its RPMs, GNU hello (autotools,
-// %check) rebuilds with rpmbuild in the sandbox, and rpm -V finds nothing.
-func TestExampleToolchainFromNothing(t *testing.T) {
+// The example from nothing: its toolchain in rebuild mode forms a build
+// root on its own (in a root of only its RPMs, GNU hello, autotools with
+// %check, rebuilds in the sandbox, and rpm -V finds nothing); then its
+// packages build on that toolchain, and rebuild only what changed.
+func TestExampleFromNothing(t *testing.T) {
 	testutil.RequireSpecEval(t)
 	testutil.RequireRoot(t)
 	testutil.RequireTools(t, "mmdebstrap", "createrepo_c", "dnf", "rpmbuild")
@@ -41,7 +98,7 @@ func TestExampleToolchainFromNothing(t *testing.T) {
 	}
 
 	// A root of nothing but the toolchain's RPMs.
-	repo := RepoDir(filepath.Join(dir, "build"))
+	repo := toolchain.RepoDir(filepath.Join(dir, "build"))
 	var names []string
 	for _, f := range r.RPMs {
 		p, err := graph.ParseRPMFileName(f)
@@ -97,6 +154,27 @@ func TestExampleToolchainFromNothing(t *testing.T) {
 	if r, err := runToolchain(t, dir); err != nil || r.Built != 0 || r.Reused != 15 {
 		t.Errorf("second run: %v, %+v", err, r)
 	}
+
+	// The package stage on that toolchain: every package builds.
+	sum := runBuild(t, dir)
+	if built := decided(sum, build.Built); len(built) != 11 || len(decided(sum, build.Failed)) > 0 {
+		t.Fatalf("first package build: built %v, failed %v", built, decided(sum, build.Failed))
+	}
+	// Again: nothing to do.
+	if built := decided(runBuild(t, dir), build.Built); len(built) != 0 {
+		t.Errorf("second package build built %v", built)
+	}
+	// libtiny's patch changed: libtiny is rebuilt, and what links it (its
+	// RPMs' bytes changed) after it; specs that do not use it are not.
+	patch := filepath.Join(dir, "SPECS", "libtiny", "libtiny-1.2.0-whitespace.patch")
+	data, _ := os.ReadFile(patch)
+	os.WriteFile(patch, append(data, []byte("\n")...), 0o644)
+	sum = runBuild(t, dir)
+	built := decided(sum, build.Built)
+	if !slices.Contains(built, "libtiny") || slices.Contains(built, "tinyc") || slices.Contains(built, "tiny-release") {
+		t.Errorf("after libtiny's patch changed: built %v", built)
+	}
+	t.Logf("after libtiny's patch changed: built %v, reused %v", built, decided(sum, build.Reused))
 }
 
 func tail(s string) string {
