@@ -32,6 +32,8 @@ type ProjectOptions struct {
 	BaseRootfs string
 	Progress   io.Writer
 	Logger     *slog.Logger
+	// DryRun decides without building anything (slipway plan).
+	DryRun bool
 }
 
 // RunProject runs the package stage of a loaded project: builds start
@@ -46,7 +48,7 @@ func RunProject(ctx context.Context, p *project.Project, tree *workspace.Tree, o
 	if o.BaseRootfs == "" && p.Config.Build.BaseRootfs != "" {
 		o.BaseRootfs = p.Path(p.Config.Build.BaseRootfs)
 	}
-	base, baseID, err := baseRoot(ctx, buildDir, o.BaseRootfs)
+	base, baseID, err := baseRoot(ctx, buildDir, o.BaseRootfs, o.DryRun)
 	if err != nil {
 		return nil, err
 	}
@@ -65,8 +67,10 @@ func RunProject(ctx context.Context, p *project.Project, tree *workspace.Tree, o
 	}
 	// Build roots a killed slipway left behind (nothing of them is mounted:
 	// their mounts died with their namespaces).
-	if err := buildroot.Cleanup(filepath.Join(buildDir, "roots")); err != nil {
-		return nil, err
+	if !o.DryRun {
+		if err := buildroot.Cleanup(filepath.Join(buildDir, "roots")); err != nil {
+			return nil, err
+		}
 	}
 	return Run(ctx, Options{
 		SpecsDir: p.Path(p.Config.Project.SpecsDir), BuildDir: buildDir, OutDir: p.Path(p.Config.Project.OutDir),
@@ -74,14 +78,14 @@ func RunProject(ctx context.Context, p *project.Project, tree *workspace.Tree, o
 		Sources: source.ProjectOptions(p, o.Logger), BaseID: baseID,
 		Builder: &SandboxBuilder{Base: base, WorkDir: filepath.Join(buildDir, "roots"), Defines: macros.Defines, Timeout: o.Timeout},
 		Jobs:    o.Jobs, StopOnFailure: o.StopOnFailure, Progress: o.Progress,
-		AllowToolchainRebuild: p.Config.Build.AllowToolchainRebuild,
+		AllowToolchainRebuild: p.Config.Build.AllowToolchainRebuild, DryRun: o.DryRun,
 	})
 }
 
 // baseRoot is the root every build starts from: every package of the
 // toolchain repository installed with dnf (made once per toolchain), or a
-// given rootfs. Its ID enters every build's key.
-func baseRoot(ctx context.Context, buildDir, rootfs string) (dir, id string, err error) {
+// given rootfs. Its ID enters every build's key. idOnly skips making it.
+func baseRoot(ctx context.Context, buildDir, rootfs string, idOnly bool) (dir, id string, err error) {
 	if rootfs != "" {
 		return rootfs, "rootfs:" + rootfs, nil
 	}
@@ -100,6 +104,9 @@ func baseRoot(ctx context.Context, buildDir, rootfs string) (dir, id string, err
 	}
 	sum := sha256.Sum256(repomd)
 	id = "toolchain:" + hex.EncodeToString(sum[:])
+	if idOnly {
+		return "", id, nil
+	}
 	dir, err = buildroot.MakeBase(ctx, buildroot.BaseSpec{CacheDir: filepath.Join(buildDir, "bases"), Repo: repoDir, Packages: names})
 	return dir, id, err
 }

@@ -33,7 +33,12 @@ const (
 	Toolchain Decision = "toolchain" // its packages come from the toolchain
 	Failed    Decision = "failed"
 	Blocked   Decision = "blocked" // not built: something it needs failed or is missing
+	// Planned is a dry run's "would be built", with the reason.
+	Planned Decision = "build"
 )
+
+// errWouldBuild is a dry run's stand-in for running a build.
+var errWouldBuild = errors.New("would be built")
 
 // Options configure a package stage run.
 type Options struct {
@@ -52,7 +57,10 @@ type Options struct {
 	StopOnFailure bool
 	// AllowToolchainRebuild lets a build make RPMs the toolchain owns.
 	AllowToolchainRebuild bool
-	Progress              io.Writer // one line per finished build; nil: quiet
+	// DryRun decides without building: what would be reused, what built
+	// and why. Nothing is written.
+	DryRun   bool
+	Progress io.Writer // one line per finished build; nil: quiet
 }
 
 // Builder builds one SRPM into RPMs: with Root installed in the build
@@ -172,8 +180,12 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		s.refusedPkg = s.toolchainOwned()
 	}
 
-	out := Schedule(ctx, tasks, opts.Jobs, &stageExec{s, missing}, opts.StopOnFailure, func(e Event) {
-		if e.Outcome != nil && opts.Progress != nil {
+	var ex Exec = &stageExec{s, missing}
+	if opts.DryRun {
+		ex = dryExec{ex}
+	}
+	out := Schedule(ctx, tasks, opts.Jobs, ex, opts.StopOnFailure, func(e Event) {
+		if e.Outcome != nil && opts.Progress != nil && !opts.DryRun {
 			s.progressLine(e)
 		}
 	})
@@ -181,6 +193,10 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		r := s.result(name)
 		r.Start, r.End, r.Worker = o.Start, o.End, o.Worker
 		switch {
+		case opts.DryRun && errors.Is(o.Err, errWouldBuild):
+			r.Decision, r.Reason = Planned, s.pending[name].reason
+		case opts.DryRun && o.Blocker != "" && errors.Is(out[o.Blocker].Err, errWouldBuild):
+			r.Decision, r.Reason = Planned, "after "+o.Blocker+" is built, if its RPMs change"
 		case o.Reused:
 			r.Decision = Reused
 		case o.Err != nil:
@@ -196,7 +212,7 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		if e := s.entries[name]; e != nil {
 			r.Outputs = e.Meta.Files
 		}
-		if r.Decision == Failed || r.Decision == Blocked {
+		if (r.Decision == Failed || r.Decision == Blocked) && !opts.DryRun {
 			s.writeWhy(name, why{Key: s.pending[name].key, Inputs: s.pending[name].inputs, Decision: r.Decision,
 				Reason: r.Reason, Duration: s.lastDuration(name)})
 		}
@@ -204,14 +220,17 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	if err := s.publish(ctx); err != nil {
-		return nil, err
-	}
 	sum := &Summary{Counts: map[Decision]int{}, Duration: time.Since(start), Workers: opts.Jobs}
 	for _, name := range slices.Sorted(maps.Keys(s.results)) {
 		r := *s.results[name]
 		sum.Results = append(sum.Results, r)
 		sum.Counts[r.Decision]++
+	}
+	if opts.DryRun {
+		return sum, nil
+	}
+	if err := s.publish(ctx); err != nil {
+		return nil, err
 	}
 	data, _ := json.MarshalIndent(sum, "", "  ")
 	if err := fsutil.WriteFileAtomic(filepath.Join(opts.BuildDir, "summary.json"), data, 0o644); err != nil {
@@ -310,6 +329,11 @@ func (s *stage) progressLine(e Event) {
 	fmt.Fprintln(s.opts.Progress, line)
 }
 
+// dryExec decides like stageExec but builds nothing.
+type dryExec struct{ Exec }
+
+func (dryExec) Run(context.Context, string) error { return errWouldBuild }
+
 // stageExec is the package stage's side of the scheduler.
 type stageExec struct {
 	s       *stage
@@ -361,7 +385,9 @@ func (x *stageExec) Ready(name string) (bool, error) {
 		r := s.result(name)
 		r.Reason = "inputs unchanged since " + e.Meta.Created.Format(time.RFC3339)
 		r.Log = filepath.Join(e.Dir, "build.log")
-		s.writeWhy(name, why{Key: key, Inputs: inputs, Decision: Reused, Reason: r.Reason, Duration: e.Meta.Duration})
+		if !s.opts.DryRun {
+			s.writeWhy(name, why{Key: key, Inputs: inputs, Decision: Reused, Reason: r.Reason, Duration: e.Meta.Duration})
+		}
 		return true, nil
 	}
 	return false, nil

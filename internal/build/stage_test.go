@@ -183,3 +183,40 @@ func TestMissingBuildRequiresFailsOnlyThatBuild(t *testing.T) {
 		}
 	}
 }
+
+func TestDryRunDecidesWithoutBuilding(t *testing.T) {
+	pt := newPkgTest(t)
+	pt.run()
+	pt.edit("SPECS/plib/plib.data", "version 1", "version 2")
+	sig := filepath.Join(pt.dir, "SPECS/plib/plib.signatures.json")
+	sum, _ := exec.Command("sha256sum", filepath.Join(pt.dir, "SPECS/plib/plib.data")).Output()
+	os.WriteFile(sig, []byte(`{"Signatures": {"plib.data": "`+strings.Fields(string(sum))[0]+`"}}`), 0o644)
+	storeBefore, _ := filepath.Glob(filepath.Join(pt.dir, "build", "store", "*", "*"))
+
+	p, _ := project.Load(pt.dir)
+	tree, _ := workspace.Load(context.Background(), p, workspace.Options{})
+	plan, err := RunProject(context.Background(), p, tree, ProjectOptions{BaseRootfs: pt.base, DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Result{}
+	for _, r := range plan.Results {
+		got[r.Spec] = r
+	}
+	if r := got["plib"]; r.Decision != Planned || !strings.Contains(r.Reason, "the spec or a file beside it") {
+		t.Errorf("plib: %+v", r)
+	}
+	if r := got["papp"]; r.Decision != Planned || r.Reason != "after plib is built, if its RPMs change" {
+		t.Errorf("papp: %+v", r)
+	}
+	if r := got["pother"]; r.Decision != Reused {
+		t.Errorf("pother: %+v", r)
+	}
+	storeAfter, _ := filepath.Glob(filepath.Join(pt.dir, "build", "store", "*", "*"))
+	if len(storeAfter) != len(storeBefore) {
+		t.Errorf("a dry run added to the store: %d -> %d entries", len(storeBefore), len(storeAfter))
+	}
+	if d, _, _ := Why(filepath.Join(pt.dir, "build"), "plib"); d != Built {
+		t.Errorf("a dry run rewrote why: %s", d)
+	}
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"slipway/internal/build"
 	"slipway/internal/graph"
 	"slipway/internal/spec"
 )
@@ -22,6 +23,11 @@ type planDoc struct {
 	Choices    []graph.Choice     `json:"choices"`
 	Failed     []*spec.EvalError  `json:"failed"`
 	Stats      spec.Stats         `json:"evaluation"`
+	// Decisions are what slipway build would do with each spec now
+	// (absent until a toolchain exists).
+	Decisions []build.Result `json:"decisions,omitempty"`
+	// NoDecisions says why Decisions is absent.
+	NoDecisions string `json:"noDecisions,omitempty"`
 }
 
 func (a *app) planCommand() *cobra.Command {
@@ -60,10 +66,25 @@ Exit status: 0 when every spec evaluated and every build can be ordered,
 					prebuilt = append(prebuilt, n.Name)
 				}
 			}
+			// What a build would do now: reuse, build (and why), or blocked.
+			var decisions []build.Result
+			noDecisions := ""
+			if len(t.Eval.Errors) == 0 {
+				var nodes []int
+				if len(goals) > 0 {
+					nodes, _, _ = t.Goals(goals)
+				}
+				sum, err := build.RunProject(cmd.Context(), t.Project, t, build.ProjectOptions{Goals: nodes, DryRun: true, Logger: a.log})
+				if err != nil {
+					noDecisions = err.Error()
+				} else {
+					decisions = sum.Results
+				}
+			}
 			if asJSON {
 				doc := planDoc{Format: "slipway-plan/v1", Order: order, Prebuilt: nonNil(prebuilt),
 					Cycles: nonNil(g.Cycles), Unresolved: nonNil(g.Unresolved), Choices: nonNil(g.Choices),
-					Failed: nonNil(t.Eval.Errors), Stats: t.Eval.Stats}
+					Failed: nonNil(t.Eval.Errors), Stats: t.Eval.Stats, Decisions: decisions, NoDecisions: noDecisions}
 				enc := json.NewEncoder(a.stdout)
 				enc.SetIndent("", "  ")
 				if err := enc.Encode(doc); err != nil {
@@ -71,6 +92,7 @@ Exit status: 0 when every spec evaluated and every build can be ordered,
 				}
 			} else {
 				writePlan(a.stdout, g, order, prebuilt, choices)
+				writeDecisions(a.stdout, decisions, noDecisions)
 			}
 			if err := evalProblems(t); err != nil {
 				return err
@@ -85,6 +107,19 @@ Exit status: 0 when every spec evaluated and every build can be ordered,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the plan as JSON")
 	cmd.Flags().BoolVar(&choices, "choices", false, "also explain every choice between several providers")
 	return cmd
+}
+
+func writeDecisions(w io.Writer, decisions []build.Result, none string) {
+	if none != "" {
+		fmt.Fprintf(w, "Build decisions: not known yet: %s\n", none)
+		return
+	}
+	fmt.Fprintln(w, "Build decisions (what slipway build would do now):")
+	for _, r := range decisions {
+		if r.Decision != build.Toolchain {
+			fmt.Fprintf(w, "  %-30s %-8s %s\n", r.Spec, r.Decision, r.Reason)
+		}
+	}
 }
 
 func nonNil[T any](s []T) []T {
