@@ -34,6 +34,8 @@ type ProjectOptions struct {
 	Logger     *slog.Logger
 	// DryRun decides without building anything (slipway plan).
 	DryRun bool
+	// Events receives every scheduler event (for a live view).
+	Events func(Event)
 }
 
 // RunProject runs the package stage of a loaded project: builds start
@@ -78,7 +80,7 @@ func RunProject(ctx context.Context, p *project.Project, tree *workspace.Tree, o
 		Sources: source.ProjectOptions(p, o.Logger), BaseID: baseID,
 		Builder: &SandboxBuilder{Base: base, WorkDir: filepath.Join(buildDir, "roots"), Defines: macros.Defines, Timeout: o.Timeout},
 		Jobs:    o.Jobs, StopOnFailure: o.StopOnFailure, Progress: o.Progress,
-		AllowToolchainRebuild: p.Config.Build.AllowToolchainRebuild, DryRun: o.DryRun,
+		AllowToolchainRebuild: p.Config.Build.AllowToolchainRebuild, DryRun: o.DryRun, Events: o.Events,
 	})
 }
 

@@ -61,6 +61,8 @@ type Options struct {
 	// and why. Nothing is written.
 	DryRun   bool
 	Progress io.Writer // one line per finished build; nil: quiet
+	// Events, when set, receives every scheduler event (for a live view).
+	Events func(Event)
 }
 
 // Builder builds one SRPM into RPMs: with Root installed in the build
@@ -185,8 +187,14 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		ex = dryExec{ex}
 	}
 	out := Schedule(ctx, tasks, opts.Jobs, ex, opts.StopOnFailure, func(e Event) {
-		if e.Outcome != nil && opts.Progress != nil && !opts.DryRun {
+		if opts.DryRun {
+			return
+		}
+		if e.Outcome != nil && opts.Progress != nil {
 			s.progressLine(e)
+		}
+		if opts.Events != nil {
+			opts.Events(e)
 		}
 	})
 	for name, o := range out {

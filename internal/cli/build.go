@@ -48,10 +48,18 @@ slipway why SPEC explains a decision.`,
 					return usageError{err}
 				}
 			}
-			sum, err := build.RunProject(cmd.Context(), t.Project, t, build.ProjectOptions{
-				Goals: nodes, Jobs: a.jobs, StopOnFailure: stopOnFailure, Timeout: timeout,
-				Progress: a.stderr, Logger: a.log,
-			})
+			opts := build.ProjectOptions{Goals: nodes, Jobs: a.jobs, StopOnFailure: stopOnFailure, Timeout: timeout, Logger: a.log}
+			var live *liveView
+			if isTerminal(a.stderr) {
+				live = newLiveView(a.stderr, a.jobs)
+				opts.Events = live.event
+			} else {
+				opts.Progress = a.stderr // plain lines in a pipe or CI
+			}
+			sum, err := build.RunProject(cmd.Context(), t.Project, t, opts)
+			if live != nil {
+				live.close()
+			}
 			if err != nil {
 				return err
 			}
