@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"slipway/internal/fsutil"
@@ -444,6 +445,12 @@ func (x *stageExec) Run(ctx context.Context, name string) error {
 		return err
 	}
 	if err := s.opts.Builder.Build(ctx, Request{Spec: name, SRPM: srpm, Root: p.root, OutDir: outDir, Log: log}); err != nil {
+		if line := lastErrorLine(r.Log); line != "" {
+			err = fmt.Errorf("%w: %s", err, line)
+		}
+		if full := diskFull(s.opts.BuildDir); full != "" {
+			err = fmt.Errorf("%w; %s", err, full) // rpm's own words rarely say so
+		}
 		return fmt.Errorf("%w (log: %s)", err, r.Log)
 	}
 	built, _ := filepath.Glob(filepath.Join(outDir, "RPMS", "*", "*.rpm"))
@@ -561,6 +568,45 @@ func (s *stage) publish(ctx context.Context) error {
 		return nil // nothing built
 	}
 	return createRepo(ctx, rpmsDir)
+}
+
+// diskFull says when the file system holding dir is (nearly) full: less
+// than 4 MiB free. "" otherwise.
+func diskFull(dir string) string {
+	var st syscall.Statfs_t
+	if syscall.Statfs(dir, &st) != nil {
+		return ""
+	}
+	free := st.Bavail * uint64(st.Bsize)
+	if free >= 4<<20 {
+		return ""
+	}
+	return fmt.Sprintf("no space left on the file system of %s (%d KiB free)", dir, free>>10)
+}
+
+// lastErrorLine is the last line of a build log that reports an error
+// (rpmbuild's "error: ...", a compiler's, a full disk), to show with the
+// failure; "" when there is none.
+func lastErrorLine(logPath string) string {
+	data, err := os.ReadFile(logPath)
+	if err != nil {
+		return ""
+	}
+	if len(data) > 64<<10 {
+		data = data[len(data)-64<<10:]
+	}
+	lines := strings.Split(string(data), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		l := strings.TrimSpace(lines[i])
+		low := strings.ToLower(l)
+		if strings.Contains(low, "no space left") || strings.HasPrefix(low, "error:") || strings.Contains(low, ": error:") {
+			if len(l) > 200 {
+				l = l[:200] + "..."
+			}
+			return l
+		}
+	}
+	return ""
 }
 
 func linkInto(src, dst string) error {

@@ -220,3 +220,58 @@ func TestDryRunDecidesWithoutBuilding(t *testing.T) {
 		t.Errorf("a dry run rewrote why: %s", d)
 	}
 }
+
+// A full disk under build/ (a tiny tmpfs): the run fails clearly, leaves
+// no half-written store entry, and a run with room finishes the job.
+func TestFullDisk(t *testing.T) {
+	pt := newPkgTest(t)
+	buildDir := filepath.Join(pt.dir, "build")
+	os.MkdirAll(buildDir, 0o755)
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", buildDir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v %s", err, out)
+	}
+	mounted := true
+	defer func() {
+		if mounted {
+			exec.Command("umount", buildDir).Run()
+		}
+	}()
+	p, err := project.Load(pt.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := workspace.Load(context.Background(), p, workspace.Options{})
+	var sum *Summary
+	if err == nil && len(tree.Eval.Errors) == 0 {
+		sum, err = RunProject(context.Background(), p, tree, ProjectOptions{Jobs: 2, BaseRootfs: pt.base})
+	}
+	failed := err != nil || (tree != nil && len(tree.Eval.Errors) > 0) || sum.Counts[Failed] > 0
+	if !failed {
+		t.Fatalf("a build in 400 KiB succeeded: %v", decisionsOf(sum))
+	}
+	t.Logf("with a full disk: err=%v", err)
+	if sum != nil {
+		for _, r := range sum.Results {
+			if r.Decision == Failed && !strings.Contains(r.Reason, "no space left on the file system of "+buildDir) {
+				t.Errorf("%s failed without saying the disk is full: %s", r.Spec, r.Reason)
+			}
+		}
+	}
+	// Every store entry is whole: it has its meta.json and every file it lists.
+	entries, _ := filepath.Glob(filepath.Join(buildDir, "store", "*", "*"))
+	for _, e := range entries {
+		if strings.HasPrefix(filepath.Base(e), ".tmp-") {
+			t.Errorf("half-written store entry left: %s", e)
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(e, "meta.json")); err != nil {
+			t.Errorf("store entry without meta.json: %s", e)
+		}
+	}
+	exec.Command("umount", buildDir).Run()
+	mounted = false
+	// With room again, the job finishes.
+	if got := decisionsOf(pt.run()); strings.Contains(got, "failed") || strings.Contains(got, "blocked") {
+		t.Errorf("after the disk was freed: %s", got)
+	}
+}
