@@ -4,10 +4,12 @@
 // installing the build's dependencies into it.
 //
 //	go run ./bench/build -base /path/to/root-with-rpm [-runs 5]
+//	go run ./bench/build -project examples/tiny   (after slipway toolchain there)
 //
-// The project is internal/build/testdata/project (three small specs); the
-// base root must hold rpm, rpmbuild and patch (e.g. mmdebstrap
-// --variant=essential --include=rpm,patch bookworm DIR).
+// By default the project is internal/build/testdata/project (three small
+// specs) in the base root -base, which must hold rpm, rpmbuild and patch
+// (e.g. mmdebstrap --variant=essential --include=rpm,patch bookworm DIR).
+// With -project, a copy of that project is built on its own toolchain.
 package main
 
 import (
@@ -17,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"slipway/internal/build"
@@ -29,27 +32,32 @@ func main() {
 	if buildroot.IsSandboxInit() {
 		buildroot.SandboxInit()
 	}
-	base := flag.String("base", "", "base root directory with rpm, rpmbuild and patch (required)")
+	base := flag.String("base", "", "base root directory with rpm, rpmbuild and patch")
+	proj := flag.String("project", "", "a project whose toolchain is made (instead of the test project and -base)")
 	runs := flag.Int("runs", 5, "no-op runs to time")
 	flag.Parse()
-	if *base == "" {
-		fmt.Fprintln(os.Stderr, "bench: -base is required")
+	if (*base == "") == (*proj == "") {
+		fmt.Fprintln(os.Stderr, "bench: give -base or -project")
 		os.Exit(2)
 	}
-	if err := run(*base, *runs); err != nil {
+	if err := run(*base, *proj, *runs); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(base string, runs int) error {
+func run(base, proj string, runs int) error {
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "slipway-bench-build-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	if err := os.CopyFS(dir, os.DirFS("internal/build/testdata/project")); err != nil {
+	src := "internal/build/testdata/project"
+	if proj != "" {
+		src = proj
+	}
+	if err := copyProject(src, dir); err != nil {
 		return fmt.Errorf("run from the repository's top directory: %w", err)
 	}
 	once := func() (time.Duration, *build.Summary, error) {
@@ -85,6 +93,9 @@ func run(base string, runs int) error {
 	fmt.Printf("no-op build (evaluate from cache, plan, reuse all, publish): median %s of %d runs (target < 2 s)\n",
 		noop[len(noop)/2].Round(time.Millisecond), runs)
 
+	if proj != "" {
+		return nil // the overhead is measured on the test project, with -base
+	}
 	// The overhead of one build apart from rpmbuild: an overlay root over
 	// the base, the build's dependencies (plib, plib-devel) installed with
 	// rpm, a sandbox started and torn down.
@@ -108,4 +119,30 @@ func run(base string, runs int) error {
 	fmt.Printf("per-build overhead (build root + installing %d dependency RPMs, no rpmbuild): median %s\n",
 		len(rpms), over[len(over)/2].Round(time.Millisecond))
 	return nil
+}
+
+// copyProject copies a project without its out/, and with its build/ only
+// when it holds a made toolchain (so -project does not rebuild it).
+func copyProject(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		switch {
+		case d.IsDir() && rel == "out",
+			d.IsDir() && strings.HasPrefix(rel, "build") && rel != "build" && rel != filepath.Join("build", "toolchain") &&
+				!strings.HasPrefix(rel, filepath.Join("build", "toolchain", "RPMS")):
+			return filepath.SkipDir
+		case d.IsDir():
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		case !d.Type().IsRegular():
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
 }
