@@ -6,6 +6,7 @@ package build
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"sync"
 	"time"
@@ -38,6 +39,32 @@ type Outcome struct {
 	Start   time.Time
 	End     time.Time
 	Worker  int // which worker ran it (-1 when it did not run)
+}
+
+// Verb says what happened in a word: built, reused, FAILED or blocked.
+func (o *Outcome) Verb() string {
+	switch {
+	case o.Reused:
+		return "reused"
+	case o.Err != nil:
+		return "FAILED"
+	case o.Blocker != "":
+		return "blocked"
+	}
+	return "built"
+}
+
+// Line describes a finished task in one line: what happened, its time or
+// what blocked it.
+func (o *Outcome) Line(name string) string {
+	line := fmt.Sprintf("%-7s %s", o.Verb(), name)
+	switch {
+	case o.Blocker != "":
+		line += " (needs " + o.Blocker + ")"
+	case !o.Reused:
+		line += fmt.Sprintf(" (%s)", o.End.Sub(o.Start).Round(time.Millisecond))
+	}
+	return line
 }
 
 // Event reports progress: a task started or finished.

@@ -312,25 +312,9 @@ func (s *stage) lastDuration(name string) time.Duration {
 }
 
 func (s *stage) progressLine(e Event) {
-	o := e.Outcome
-	what := "built"
-	switch {
-	case o.Reused:
-		what = "reused"
-	case o.Err != nil:
-		what = "FAILED"
-	case o.Blocker != "":
-		what = "blocked"
-	}
-	line := fmt.Sprintf("[%d/%d] %-7s %s", e.Finished, e.Total, what, e.Name)
-	if !o.Reused && o.Blocker == "" {
-		line += fmt.Sprintf(" (%s)", o.End.Sub(o.Start).Round(time.Millisecond))
-	}
-	if o.Blocker != "" {
-		line += " (needs " + o.Blocker + ")"
-	}
-	if o.Err != nil {
-		line += ": " + o.Err.Error()
+	line := fmt.Sprintf("[%d/%d] %s", e.Finished, e.Total, e.Outcome.Line(e.Name))
+	if e.Outcome.Err != nil {
+		line += ": " + e.Outcome.Err.Error()
 	}
 	if len(e.Running) > 0 {
 		line += "  running: " + strings.Join(e.Running, " ")

@@ -59,27 +59,14 @@ func (v *liveView) event(e build.Event) {
 		return
 	}
 	o := e.Outcome
-	what := "built"
-	switch {
-	case o.Reused:
-		what = "reused"
-	case o.Err != nil:
-		what = "FAILED"
-	case o.Blocker != "":
-		what = "blocked"
-	default:
+	what := o.Verb()
+	if what == "built" {
 		v.spent += o.End.Sub(o.Start)
 		v.built++
 	}
 	delete(v.running, e.Name)
 	v.counts[what]++
-	line := fmt.Sprintf("%-7s %s", what, e.Name)
-	if what == "built" || what == "FAILED" {
-		line += fmt.Sprintf(" (%s)", o.End.Sub(o.Start).Round(100*time.Millisecond))
-	}
-	if o.Blocker != "" {
-		line += " (needs " + o.Blocker + ")"
-	}
+	line := o.Line(e.Name)
 	fmt.Fprintf(v.w, "\r\033[K%s\n", line)
 	v.draw()
 }
