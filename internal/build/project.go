@@ -26,6 +26,7 @@ type ProjectOptions struct {
 	Goals         []int // graph nodes; nil: everything
 	Jobs          int
 	StopOnFailure bool
+	Retries       int
 	Timeout       time.Duration // per build; default 2 hours
 	// BaseRootfs, when set, is the build root base instead of a root made
 	// from the toolchain repository (for tests and custom setups).
@@ -79,7 +80,7 @@ func RunProject(ctx context.Context, p *project.Project, tree *workspace.Tree, o
 		Graph: g, Specs: tree.Eval.Specs, Generated: tree.Eval.GeneratedMacros, Macros: macros,
 		Sources: source.ProjectOptions(p, o.Logger), BaseID: baseID,
 		Builder: &SandboxBuilder{Base: base, WorkDir: filepath.Join(buildDir, "roots"), Defines: macros.Defines, Timeout: o.Timeout},
-		Jobs:    o.Jobs, StopOnFailure: o.StopOnFailure, Progress: o.Progress,
+		Jobs:    o.Jobs, StopOnFailure: o.StopOnFailure, Retries: o.Retries, Progress: o.Progress,
 		AllowToolchainRebuild: p.Config.Build.AllowToolchainRebuild, DryRun: o.DryRun, Events: o.Events,
 	})
 }

@@ -56,6 +56,9 @@ type Options struct {
 	Jobs    int
 	// StopOnFailure stops starting builds after the first failure.
 	StopOnFailure bool
+	// Retries is how many more times a failed build is tried (for flaky
+	// builds); 0 = none.
+	Retries int
 	// AllowToolchainRebuild lets a build make RPMs the toolchain owns.
 	AllowToolchainRebuild bool
 	// DryRun decides without building: what would be reused, what built
@@ -428,7 +431,16 @@ func (x *stageExec) Run(ctx context.Context, name string) error {
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return err
 	}
-	if err := s.opts.Builder.Build(ctx, Request{Spec: name, SRPM: srpm, Root: p.root, OutDir: outDir, Log: log}); err != nil {
+	err = s.opts.Builder.Build(ctx, Request{Spec: name, SRPM: srpm, Root: p.root, OutDir: outDir, Log: log})
+	for try := 1; err != nil && try <= s.opts.Retries && ctx.Err() == nil; try++ {
+		fmt.Fprintf(log, "slipway: the build failed (%v); retry %d of %d\n", err, try, s.opts.Retries)
+		os.RemoveAll(outDir)
+		if err := os.MkdirAll(outDir, 0o755); err != nil {
+			return err
+		}
+		err = s.opts.Builder.Build(ctx, Request{Spec: name, SRPM: srpm, Root: p.root, OutDir: outDir, Log: log})
+	}
+	if err != nil {
 		if line := lastErrorLine(r.Log); line != "" {
 			err = fmt.Errorf("%w: %s", err, line)
 		}

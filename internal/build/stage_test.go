@@ -2,6 +2,7 @@ package build
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -273,5 +274,48 @@ func TestFullDisk(t *testing.T) {
 	// With room again, the job finishes.
 	if got := decisionsOf(pt.run()); strings.Contains(got, "failed") || strings.Contains(got, "blocked") {
 		t.Errorf("after the disk was freed: %s", got)
+	}
+}
+
+// flaky fails the first n builds it is asked for, then builds for real.
+type flaky struct {
+	Builder
+	n     int
+	calls int
+}
+
+func (f *flaky) Build(ctx context.Context, req Request) error {
+	if f.calls++; f.calls <= f.n {
+		return errors.New("flaky failure")
+	}
+	return f.Builder.Build(ctx, req)
+}
+
+func TestRetries(t *testing.T) {
+	pt := newPkgTest(t)
+	p, _ := project.Load(pt.dir)
+	tree, _ := workspace.Load(context.Background(), p, workspace.Options{})
+	macros, _ := workspace.MacroSet(p)
+	opts := Options{
+		SpecsDir: p.Path("SPECS"), BuildDir: p.Path("build"), OutDir: p.Path("out"),
+		Graph: tree.Graph, Specs: tree.Eval.Specs, Macros: macros, BaseID: "test", Jobs: 1,
+		Builder: &flaky{Builder: &SandboxBuilder{Base: pt.base, WorkDir: p.Path("build/roots")}, n: 1},
+		Retries: 1,
+	}
+	sum, err := Run(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := decisionsOf(sum); got != "papp:built plib:built pother:built" {
+		t.Errorf("with one retry: %s", got)
+	}
+	retried := 0 // the first build tried failed once and was retried
+	for _, r := range sum.Results {
+		if log, _ := os.ReadFile(r.Log); strings.Contains(string(log), "retry 1 of 1") {
+			retried++
+		}
+	}
+	if retried != 1 {
+		t.Errorf("%d builds were retried, want 1", retried)
 	}
 }

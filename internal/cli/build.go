@@ -16,6 +16,7 @@ func (a *app) buildCommand() *cobra.Command {
 	var (
 		goals         []string
 		stopOnFailure bool
+		retries       int
 		timeout       time.Duration
 	)
 	cmd := &cobra.Command{
@@ -48,7 +49,7 @@ slipway why SPEC explains a decision.`,
 					return usageError{err}
 				}
 			}
-			opts := build.ProjectOptions{Goals: nodes, Jobs: a.jobs, StopOnFailure: stopOnFailure, Timeout: timeout, Logger: a.log}
+			opts := build.ProjectOptions{Goals: nodes, Jobs: a.jobs, StopOnFailure: stopOnFailure, Retries: retries, Timeout: timeout, Logger: a.log}
 			var live *liveView
 			if isTerminal(a.stderr) {
 				live = newLiveView(a.stderr, a.jobs)
@@ -74,6 +75,7 @@ slipway why SPEC explains a decision.`,
 	cmd.Flags().StringSliceVarP(&goals, "goal", "g", nil, "build only what these need (spec, package or image config; repeatable)")
 	cmd.Flags().BoolVar(&stopOnFailure, "stop-on-failure", false, "start no new build after a failure")
 	cmd.Flags().DurationVar(&timeout, "timeout", 2*time.Hour, "time limit of one build")
+	cmd.Flags().IntVar(&retries, "retries", 0, "try a failed build this many more times")
 	return cmd
 }
 
