@@ -6,10 +6,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -94,7 +96,7 @@ func Evaluate(ctx context.Context, opts Options) (*Result, error) {
 	if opts.ToolsDir == "" {
 		opts.ToolsDir = filepath.Join(opts.BuildDir, "tools")
 	}
-	files, err := findSpecs(opts.SpecsDir, opts.VersionMacroPrefix)
+	files, err := findSpecs(opts.SpecsDir, opts.VersionMacroPrefix, filepath.Join(opts.BuildDir, "specs"))
 	if err != nil {
 		return nil, err
 	}
@@ -359,7 +361,7 @@ var versionMacroRef = regexp.MustCompile(`[A-Za-z0-9_]+_(?:version|release|epoch
 
 // findSpecs lists <dir>/*/*.spec with their directory hashes and the
 // specs whose generated version macros each uses.
-func findSpecs(dir, prefix string) ([]specFile, error) {
+func findSpecs(dir, prefix, indexDir string) ([]specFile, error) {
 	paths, err := filepath.Glob(filepath.Join(dir, "*", "*.spec"))
 	if err != nil {
 		return nil, err
@@ -375,6 +377,11 @@ func findSpecs(dir, prefix string) ([]specFile, error) {
 		name := strings.TrimSuffix(filepath.Base(p), ".spec")
 		byMacro[macroName(name)] = name
 	}
+	// The references a spec's text makes depend on which specs exist: the
+	// index is per set of spec names (and macro prefix).
+	names := slices.Sorted(maps.Keys(byMacro))
+	sum := sha256.Sum256([]byte(prefix + "\x00" + strings.Join(names, "\x00")))
+	index := loadDirIndex(filepath.Join(indexDir, "dirs-"+hex.EncodeToString(sum[:8])+".json"))
 	// Hash the spec directories in parallel: on a warm run this and
 	// reading the cache are all the work there is.
 	var dirList []string
@@ -384,33 +391,52 @@ func findSpecs(dir, prefix string) ([]specFile, error) {
 		}
 	}
 	hashes := make([]string, len(dirList))
+	refs := make([]map[string][]string, len(dirList))
 	var g errgroup.Group
 	g.SetLimit(runtime.NumCPU())
 	for i, d := range dirList {
-		g.Go(func() (err error) {
-			hashes[i], err = HashDir(d)
-			return err
+		g.Go(func() error {
+			rec, stamp, ok := index.lookup(d)
+			if ok {
+				hashes[i], refs[i] = rec.Hash, rec.Refs
+				return nil
+			}
+			h, err := HashDir(d)
+			if err != nil {
+				return err
+			}
+			r := map[string][]string{}
+			if prefix != "" {
+				specs, _ := filepath.Glob(filepath.Join(d, "*.spec"))
+				for _, p := range specs {
+					text, err := os.ReadFile(p)
+					if err != nil {
+						return err
+					}
+					r[filepath.Base(p)] = versionRefs(string(text), prefix, byMacro)
+				}
+			}
+			hashes[i], refs[i] = h, r
+			index.store(d, dirRecord{Stamp: stamp, Hash: h, Refs: r})
+			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	dirs := make(map[string]string, len(dirList))
+	if err := index.save(); err != nil {
+		return nil, err
+	}
+	byDir := make(map[string]int, len(dirList))
 	for i, d := range dirList {
-		dirs[d] = hashes[i]
+		byDir[d] = i
 	}
 	files := make([]specFile, len(paths))
 	for i, p := range paths {
 		rel, _ := filepath.Rel(dir, p)
+		d := byDir[filepath.Dir(p)]
 		files[i] = specFile{rel: filepath.ToSlash(rel), abs: p, name: strings.TrimSuffix(filepath.Base(p), ".spec"),
-			dirHash: dirs[filepath.Dir(p)]}
-		if prefix != "" {
-			text, err := os.ReadFile(p)
-			if err != nil {
-				return nil, err
-			}
-			files[i].refs = versionRefs(string(text), prefix, byMacro)
-		}
+			dirHash: hashes[d], refs: refs[d][filepath.Base(p)]}
 	}
 	return files, nil
 }
