@@ -31,7 +31,7 @@ func TestDirIndexSeesRewrites(t *testing.T) {
 	}
 	time.Sleep(10 * time.Millisecond)
 	os.WriteFile(spec, []byte("Name: b\n"), 0o644) // same size
-	os.Chtimes(spec, old, old)                    // same mtime
+	os.Chtimes(spec, old, old)                     // same mtime
 	if _, _, ok := x.lookup(dir); ok {
 		t.Error("a rewritten file was not noticed")
 	}
