@@ -171,12 +171,5 @@ func (t *Tree) Goals(args []string) (nodes []int, external []string, err error) 
 }
 
 func (t *Tree) imageConfig(arg string) (string, bool) {
-	if strings.HasSuffix(arg, ".json") {
-		return arg, true
-	}
-	path := filepath.Join(t.Project.Path(t.Project.Config.Images.ConfigsDir), arg+".json")
-	if _, err := os.Stat(path); err == nil {
-		return path, true
-	}
-	return "", false
+	return image.ConfigPath(t.Project.Path(t.Project.Config.Images.ConfigsDir), arg)
 }
