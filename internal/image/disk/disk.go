@@ -1,0 +1,198 @@
+// Package disk makes bootable GPT disk images from directories, without
+// loop devices or mounts: each filesystem is made in its own file
+// (mkfs.ext4 -d, mkfs.vfat + mtools), written into a sparse disk file at
+// its partition's offset, and the disk is converted with qemu-img.
+package disk
+
+import (
+	"crypto/sha1"
+	"fmt"
+	"regexp"
+	"slices"
+)
+
+// Partition is one GPT partition and the filesystem made in it.
+type Partition struct {
+	Name    string   // GPT partition name; also the filesystem label (shortened to fit)
+	FsType  string   // "fat32", "ext4", or "" for no filesystem
+	SizeMiB int      // 0 = the rest of the disk (last partition only)
+	Flags   []string // "esp" (EFI system partition type), "legacy_boot" (attribute bit 2)
+	Dir     string   // the filesystem's contents; "" = empty
+	// TypeUUID is the GPT type GUID; "" picks one from Flags and FsType.
+	TypeUUID string
+	// UUID is both the GPT partition GUID and the filesystem UUID (for
+	// fat32 the volume id is its first 8 hex digits). Required: fill it
+	// with DeterministicUUID or Layout.WithUUIDs.
+	UUID string
+}
+
+// Layout is a whole disk.
+type Layout struct {
+	SizeMiB    int
+	Partitions []Partition
+	DiskGUID   string // required, like Partition.UUID
+	// Epoch is the time (seconds since 1970, as SOURCE_DATE_EPOCH) given to
+	// every file and filesystem timestamp; 0 means DefaultEpoch.
+	Epoch int64
+}
+
+// DefaultEpoch (2020-01-01T00:00:00Z) is the file time used when
+// Layout.Epoch is 0; FAT cannot store times before 1980.
+const DefaultEpoch = 1577836800
+
+// GPT partition type GUIDs.
+const (
+	TypeESP         = "C12A7328-F81F-11D2-BA4B-00A0C93EC3B8"
+	TypeLinuxData   = "0FC63DAF-8483-4772-8E79-3D69D8477DE4"
+	TypeMSBasicData = "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7"
+)
+
+const (
+	sectorSize = 512
+	mib        = 1 << 20
+	// gptReserveMiB is left unpartitioned at each end of the disk: the
+	// primary GPT before the first partition, the backup GPT after the last.
+	gptReserveMiB = 1
+)
+
+var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// slipwayNamespace is the UUIDv5 namespace of DeterministicUUID.
+var slipwayNamespace = [16]byte{0x6b, 0x1c, 0x9e, 0x52, 0x3f, 0x0a, 0x4d, 0x8e, 0x9a, 0x41, 0x2c, 0x77, 0x0d, 0x5e, 0xb3, 0x10}
+
+// DeterministicUUID returns the name-based (version 5) UUID of seed in
+// slipway's namespace: the same seed always gives the same UUID.
+func DeterministicUUID(seed string) string {
+	h := sha1.New()
+	h.Write(slipwayNamespace[:])
+	h.Write([]byte(seed))
+	u := h.Sum(nil)[:16]
+	u[6] = u[6]&0x0f | 0x50
+	u[8] = u[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+}
+
+// WithUUIDs returns a copy of l whose empty DiskGUID and partition UUIDs
+// are derived from seed (and each partition's name).
+func (l Layout) WithUUIDs(seed string) Layout {
+	l.Partitions = slices.Clone(l.Partitions)
+	if l.DiskGUID == "" {
+		l.DiskGUID = DeterministicUUID(seed + "/disk")
+	}
+	for i := range l.Partitions {
+		if l.Partitions[i].UUID == "" {
+			l.Partitions[i].UUID = DeterministicUUID(fmt.Sprintf("%s/partition/%d/%s", seed, i+1, l.Partitions[i].Name))
+		}
+	}
+	return l
+}
+
+// extent is where a partition lies, in 512-byte sectors, inclusive.
+type extent struct {
+	first, last int64
+	typeUUID    string
+	attrs       []int // GPT attribute bits to set
+}
+
+func (e extent) offset() int64 { return e.first * sectorSize }
+func (e extent) size() int64   { return (e.last - e.first + 1) * sectorSize }
+
+// plan validates l and places its partitions, each MiB-aligned, in order.
+func plan(l Layout) ([]extent, error) {
+	if !uuidRE.MatchString(l.DiskGUID) {
+		return nil, fmt.Errorf("disk GUID %q is not a UUID (use Layout.WithUUIDs)", l.DiskGUID)
+	}
+	if len(l.Partitions) == 0 || len(l.Partitions) > 128 {
+		return nil, fmt.Errorf("a disk needs 1 to 128 partitions, not %d", len(l.Partitions))
+	}
+	if l.SizeMiB <= 2*gptReserveMiB {
+		return nil, fmt.Errorf("disk size %d MiB is too small", l.SizeMiB)
+	}
+	var out []extent
+	next := int64(gptReserveMiB) // in MiB
+	for i, p := range l.Partitions {
+		where := fmt.Sprintf("partition %d (%q)", i+1, p.Name)
+		if !uuidRE.MatchString(p.UUID) {
+			return nil, fmt.Errorf("%s: UUID %q is not a UUID (use Layout.WithUUIDs)", where, p.UUID)
+		}
+		if p.TypeUUID != "" && !uuidRE.MatchString(p.TypeUUID) {
+			return nil, fmt.Errorf("%s: type %q is not a UUID", where, p.TypeUUID)
+		}
+		if len([]rune(p.Name)) > 36 {
+			return nil, fmt.Errorf("%s: GPT names hold at most 36 characters", where)
+		}
+		e := extent{typeUUID: p.TypeUUID}
+		esp := false
+		for _, f := range p.Flags {
+			switch f {
+			case "esp":
+				esp = true
+			case "legacy_boot":
+				e.attrs = append(e.attrs, 2)
+			default:
+				return nil, fmt.Errorf("%s: unknown flag %q (known: esp, legacy_boot)", where, f)
+			}
+		}
+		switch p.FsType {
+		case "fat32", "ext4":
+		case "":
+			if p.Dir != "" {
+				return nil, fmt.Errorf("%s: has a Dir but no FsType", where)
+			}
+		default:
+			return nil, fmt.Errorf("%s: unknown filesystem %q (known: fat32, ext4)", where, p.FsType)
+		}
+		if esp && p.FsType != "fat32" {
+			return nil, fmt.Errorf("%s: an EFI system partition must be fat32", where)
+		}
+		if e.typeUUID == "" {
+			switch {
+			case esp:
+				e.typeUUID = TypeESP
+			case p.FsType == "fat32":
+				e.typeUUID = TypeMSBasicData
+			default:
+				e.typeUUID = TypeLinuxData
+			}
+		}
+		size := int64(p.SizeMiB)
+		switch {
+		case p.SizeMiB < 0:
+			return nil, fmt.Errorf("%s: negative size", where)
+		case p.SizeMiB == 0 && i != len(l.Partitions)-1:
+			return nil, fmt.Errorf("%s: only the last partition may take the rest of the disk (SizeMiB 0)", where)
+		case p.SizeMiB == 0:
+			size = int64(l.SizeMiB) - gptReserveMiB - next
+		}
+		if size <= 0 || next+size > int64(l.SizeMiB)-gptReserveMiB {
+			return nil, fmt.Errorf("%s: does not fit: %d MiB used before it, disk is %d MiB with %d MiB kept at each end for the GPT",
+				where, next-gptReserveMiB, l.SizeMiB, gptReserveMiB)
+		}
+		if p.FsType == "fat32" && size < 33 {
+			return nil, fmt.Errorf("%s: fat32 needs at least 33 MiB, not %d", where, size)
+		}
+		e.first = next * mib / sectorSize
+		e.last = (next+size)*mib/sectorSize - 1
+		out = append(out, e)
+		next += size
+	}
+	return out, nil
+}
+
+// sgdiskArgs is the sgdisk command that writes the partition table of l.
+func sgdiskArgs(l Layout, exts []extent, image string) []string {
+	argv := []string{"sgdisk", "--clear", "--disk-guid=" + l.DiskGUID}
+	for i, e := range exts {
+		n := i + 1
+		p := l.Partitions[i]
+		argv = append(argv,
+			fmt.Sprintf("--new=%d:%d:%d", n, e.first, e.last),
+			fmt.Sprintf("--typecode=%d:%s", n, e.typeUUID),
+			fmt.Sprintf("--partition-guid=%d:%s", n, p.UUID),
+			fmt.Sprintf("--change-name=%d:%s", n, p.Name))
+		for _, bit := range e.attrs {
+			argv = append(argv, fmt.Sprintf("--attributes=%d:set:%d", n, bit))
+		}
+	}
+	return append(argv, image)
+}
