@@ -17,7 +17,7 @@ import (
 // tiny is the bundled example distribution (examples/tiny): its inputs
 // only, never a build/ or out/ directory a local run left there.
 //
-//go:embed tiny/slipway.toml tiny/SPECS tiny/toolchain
+//go:embed tiny/slipway.toml tiny/SPECS tiny/toolchain tiny/imageconfigs
 var tiny embed.FS
 
 // DefaultName is the example commands use when no project is given.
