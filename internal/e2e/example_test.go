@@ -156,10 +156,13 @@ func TestExampleFromNothing(t *testing.T) {
 	}
 
 	// The package stage on that toolchain: every package builds.
+	want := packageBuilds(t, dir)
+	start = time.Now()
 	sum := runBuild(t, dir)
-	if built := decided(sum, build.Built); len(built) != 11 || len(decided(sum, build.Failed)) > 0 {
-		t.Fatalf("first package build: built %v, failed %v", built, decided(sum, build.Failed))
+	if built := decided(sum, build.Built); len(built) != want || len(decided(sum, build.Failed)) > 0 {
+		t.Fatalf("first package build: built %d of %d: %v, failed %v", len(built), want, built, decided(sum, build.Failed))
 	}
+	t.Logf("package stage from nothing: %d builds in %s", want, time.Since(start).Round(time.Second))
 	// Again: nothing to do.
 	if built := decided(runBuild(t, dir), build.Built); len(built) != 0 {
 		t.Errorf("second package build built %v", built)
@@ -175,6 +178,23 @@ func TestExampleFromNothing(t *testing.T) {
 		t.Errorf("after libtiny's patch changed: built %v", built)
 	}
 	t.Logf("after libtiny's patch changed: built %v, reused %v", built, decided(sum, build.Reused))
+}
+
+// packageBuilds counts the package stage's builds: the specs of the tree
+// that are not the toolchain's.
+func packageBuilds(t *testing.T, dir string) int {
+	t.Helper()
+	_, tree := load(t, dir)
+	n := 0
+	for _, node := range tree.Graph.Nodes {
+		if node.Kind == graph.BuildNode && !node.Prebuilt {
+			n++
+		}
+	}
+	if n < 11 {
+		t.Fatalf("the example has %d package builds", n)
+	}
+	return n
 }
 
 func tail(s string) string {

@@ -82,11 +82,17 @@ func TestExampleGraph(t *testing.T) {
 		t.Errorf("critical path %q", got)
 	}
 
-	// A file dependency, a rich dependency with "with", one with "or", a versioned BuildRequires.
+	// A file dependency, a rich dependency with "with", one with "or", a
+	// versioned BuildRequires; the packages from upstream sources:
+	// BuildRequires by pkg-config name, a build that uses another's tool.
 	checks := map[string]string{
 		"tiny-editor-cli": "run tinysh",          // Requires: /usr/bin/tinysh
 		"pkg:tinyedit":    "run tiny-editor-gui", // (tiny-editor-gui or tiny-editor-cli): first that resolves
 		"tinysh":          "build libtiny-devel", // libtiny-devel >= 1.2
+		"libvorbis":       "build libogg-devel",  // pkgconfig(ogg) >= 1.0
+		"libbsd":          "build libmd-devel",   // pkgconfig(libmd)
+		"kernel":          "build busybox",       // depmod at build time
+		"pkg:tiny-init":   "run busybox",         // /usr/sbin/init is busybox's
 	}
 	for from, want := range checks {
 		if !contains(runEdges(g, from), want) {
