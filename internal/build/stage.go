@@ -126,10 +126,11 @@ type stage struct {
 }
 
 type pendingBuild struct {
-	key    string
-	inputs map[string]string
-	root   []string
-	reason string
+	sources []source.File // resolved and verified when the key was made
+	key     string
+	inputs  map[string]string
+	root    []string
+	reason  string
 }
 
 // Run runs the package stage: every build of the graph that is not
@@ -349,7 +350,7 @@ func (x *stageExec) Ready(name string) (bool, error) {
 	}
 	info := s.specs[name]
 	specDir := filepath.Join(s.opts.SpecsDir, filepath.Dir(info.Path))
-	inputs, err := s.ownInputs(info, specDir)
+	inputs, sources, err := s.ownInputs(info, specDir)
 	if err != nil {
 		return false, err
 	}
@@ -372,7 +373,7 @@ func (x *stageExec) Ready(name string) (bool, error) {
 		return false, err
 	}
 	s.mu.Lock()
-	s.pending[name] = pendingBuild{key: key, inputs: inputs, root: paths, reason: reason}
+	s.pending[name] = pendingBuild{sources: sources, key: key, inputs: inputs, root: paths, reason: reason}
 	if e != nil {
 		s.entries[name] = e
 	}
@@ -415,12 +416,7 @@ func (x *stageExec) Run(ctx context.Context, name string) error {
 	work := filepath.Join(s.opts.BuildDir, "work", name)
 	os.RemoveAll(work)
 	defer os.RemoveAll(work)
-	sources, err := source.Resolve(ctx, info, specDir, s.opts.Sources)
-	if err != nil {
-		fmt.Fprintln(log, err)
-		return err
-	}
-	srpm, err := source.PackSRPM(ctx, source.PackOptions{Info: info, SpecDir: specDir, Sources: sources,
+	srpm, err := source.PackSRPM(ctx, source.PackOptions{Info: info, SpecDir: specDir, Sources: p.sources,
 		OutDir: filepath.Join(work, "srpm"), Macros: s.opts.Macros, GeneratedMacros: s.opts.Generated(name),
 		ConfigRoot: filepath.Join(s.opts.BuildDir, "rpmconfig"), TempDir: s.opts.BuildDir})
 	if err != nil {
@@ -484,15 +480,16 @@ func (x *stageExec) Run(ctx context.Context, name string) error {
 	return nil
 }
 
-// ownInputs are the parts of a build's key that do not depend on other builds.
-func (s *stage) ownInputs(info *spec.Info, specDir string) (map[string]string, error) {
+// ownInputs are the parts of a build's key that do not depend on other
+// builds, and the spec's sources, resolved and verified for the build.
+func (s *stage) ownInputs(info *spec.Info, specDir string) (map[string]string, []source.File, error) {
 	dirHash, err := spec.HashDir(specDir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sources, err := source.Resolve(context.Background(), info, specDir, s.opts.Sources)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var srcs []string
 	for _, f := range sources {
@@ -505,7 +502,7 @@ func (s *stage) ownInputs(info *spec.Info, specDir string) (map[string]string, e
 		"generated": hashStrings(s.opts.Generated(info.Name)),
 		"base":      s.opts.BaseID,
 		"builder":   "rpmbuild --rebuild v1",
-	}, nil
+	}, sources, nil
 }
 
 // rootRPMs are the exact built RPMs a build's root gets: the packages its
