@@ -34,24 +34,41 @@ func rpmsOf(e *store.Entry) []builtRPM {
 	return out
 }
 
-// providerIndex answers which built RPM provides a capability or a path.
+// fromHeader keeps what the package stage needs of an RPM header.
+func fromHeader(file string, h *rpm.Header) builtRPM {
+	return builtRPM{File: file, Name: h.Name, SHA256: h.SHA256, Provides: h.Provides, Requires: h.Requires, Files: h.Files}
+}
+
+// providerIndex answers which RPM provides a capability or a path. RPMs
+// are added as builds finish; answers do not depend on the order they
+// were added in.
 type providerIndex struct {
 	provides map[string][]int
 	files    map[string][]int
+	byName   map[string]int
 	rpms     []builtRPM
 }
 
-func newProviderIndex(rpms []builtRPM) *providerIndex {
-	x := &providerIndex{provides: map[string][]int{}, files: map[string][]int{}, rpms: rpms}
-	for i, r := range rpms {
+func newProviderIndex(rpms ...builtRPM) *providerIndex {
+	x := &providerIndex{provides: map[string][]int{}, files: map[string][]int{}, byName: map[string]int{}}
+	x.add(rpms...)
+	return x
+}
+
+func (x *providerIndex) add(rpms ...builtRPM) {
+	for _, r := range rpms {
+		i := len(x.rpms)
+		x.rpms = append(x.rpms, r)
+		if _, dup := x.byName[r.Name]; !dup {
+			x.byName[r.Name] = i
+		}
 		for _, p := range r.Provides {
 			x.provides[p.Name] = append(x.provides[p.Name], i)
 		}
 		for _, f := range r.Files {
-			x.files[f] = append(x.files[f], i)
+			x.files[path.Clean(f)] = append(x.files[path.Clean(f)], i)
 		}
 	}
-	return x
 }
 
 func headerDep(d rpm.HeaderDep) rpm.Dep {
@@ -62,29 +79,44 @@ func headerDep(d rpm.HeaderDep) rpm.Dep {
 	return dep
 }
 
-// provider returns the RPM satisfying req, or -1. Ties go to the first
-// (the index is in a stable order).
-func (x *providerIndex) provider(req rpm.HeaderDep) int {
-	if strings.HasPrefix(req.Name, "/") {
-		if c := x.files[path.Clean(req.Name)]; len(c) > 0 {
-			return c[0]
+// provider returns the RPM satisfying req, or -1.
+func (x *providerIndex) provider(req rpm.HeaderDep) int { return x.satisfier(headerDep(req)) }
+
+// satisfier returns the RPM satisfying want (a capability or a path), or
+// -1. Of several, the one whose file name sorts first.
+func (x *providerIndex) satisfier(want rpm.Dep) int {
+	best := -1
+	pick := func(i int) {
+		if best < 0 || x.rpms[i].File < x.rpms[best].File {
+			best = i
 		}
 	}
-	want := headerDep(req)
-	for _, i := range x.provides[req.Name] {
+	if strings.HasPrefix(want.Name, "/") {
+		for _, i := range x.files[path.Clean(want.Name)] {
+			pick(i)
+		}
+	}
+	for _, i := range x.provides[want.Name] {
 		for _, p := range x.rpms[i].Provides {
-			if p.Name == req.Name && rpm.Satisfies(headerDep(p), want) {
-				return i
+			if p.Name == want.Name && rpm.Satisfies(headerDep(p), want) {
+				pick(i)
+				break
 			}
 		}
 	}
-	return -1
+	return best
 }
 
-// expand adds to the chosen RPMs (indexes) every built RPM that one of
-// them requires, until nothing more is needed. Requirements no built RPM
-// provides are left to the base root (the toolchain) and to rpm's own
-// check when installing.
+// needs reports whether a requirement is one an installed RPM must
+// satisfy (not rpmlib's own features, not a rich dependency).
+func needs(req rpm.HeaderDep) bool {
+	return !strings.Contains(req.Type, "rpmlib") && !rpm.IsRich(req.Name)
+}
+
+// expand adds to the chosen RPMs (indexes) every RPM of the index that one
+// of them requires, until nothing more is needed. Requirements the index
+// cannot satisfy are left to the base root (the toolchain) and to rpm's
+// own check when installing.
 func (x *providerIndex) expand(chosen []int) []int {
 	in := map[int]bool{}
 	queue := append([]int(nil), chosen...)
@@ -95,7 +127,7 @@ func (x *providerIndex) expand(chosen []int) []int {
 		i := queue[0]
 		queue = queue[1:]
 		for _, req := range x.rpms[i].Requires {
-			if strings.Contains(req.Type, "rpmlib") || rpm.IsRich(req.Name) {
+			if !needs(req) {
 				continue
 			}
 			if p := x.provider(req); p >= 0 && !in[p] {

@@ -16,8 +16,8 @@ import (
 	"slipway/internal/buildroot"
 	"slipway/internal/graph"
 	"slipway/internal/project"
+	"slipway/internal/rpm"
 	"slipway/internal/source"
-	"slipway/internal/toolchain"
 	"slipway/internal/workspace"
 )
 
@@ -75,6 +75,12 @@ func RunProject(ctx context.Context, p *project.Project, tree *workspace.Tree, o
 			return nil, err
 		}
 	}
+	var headers []*rpm.Header
+	if o.BaseRootfs == "" {
+		if headers, err = workspace.ToolchainHeaders(p); err != nil {
+			return nil, err
+		}
+	}
 	return Run(ctx, Options{
 		SpecsDir: p.Path(p.Config.Project.SpecsDir), BuildDir: buildDir, OutDir: p.Path(p.Config.Project.OutDir),
 		Graph: g, Specs: tree.Eval.Specs, Generated: tree.Eval.GeneratedMacros, Macros: macros,
@@ -82,6 +88,7 @@ func RunProject(ctx context.Context, p *project.Project, tree *workspace.Tree, o
 		Builder: &SandboxBuilder{Base: base, WorkDir: filepath.Join(buildDir, "roots"), Defines: macros.Defines, Timeout: o.Timeout},
 		Jobs:    o.Jobs, StopOnFailure: o.StopOnFailure, Retries: o.Retries, Progress: o.Progress,
 		AllowToolchainRebuild: p.Config.Build.AllowToolchainRebuild, DryRun: o.DryRun, Events: o.Events,
+		Toolchain: headers, LearnedFile: workspace.LearnedPath(buildDir),
 	})
 }
 
@@ -92,7 +99,7 @@ func baseRoot(ctx context.Context, buildDir, rootfs string, idOnly bool) (dir, i
 	if rootfs != "" {
 		return rootfs, "rootfs:" + rootfs, nil
 	}
-	repoDir := toolchain.RepoDir(buildDir)
+	repoDir := workspace.ToolchainRepoDir(buildDir)
 	repomd, err := os.ReadFile(filepath.Join(repoDir, "repodata", "repomd.xml"))
 	if err != nil {
 		return "", "", fmt.Errorf("no toolchain repository in %s: run slipway toolchain first", repoDir)

@@ -16,6 +16,9 @@ import (
 type Task struct {
 	Name string
 	Deps []string // tasks that must succeed first
+	// After are tasks that must finish first, whether they succeed or
+	// not (a build waiting for whatever may provide what it needs).
+	After []string
 	// Weight estimates the task's duration (for example its last build
 	// time); it orders ready tasks by the longest remaining chain. 0 = 1.
 	Weight time.Duration
@@ -91,11 +94,18 @@ func Schedule(ctx context.Context, tasks []Task, workers int, ex Exec, stopOnFai
 		byName[tasks[i].Name] = &tasks[i]
 	}
 	users := map[string][]string{}
+	followers := map[string][]string{} // task -> tasks that come After it
 	waiting := map[string]int{}
 	for _, t := range tasks {
 		for _, d := range t.Deps {
 			if _, ok := byName[d]; ok && d != t.Name {
 				users[d] = append(users[d], t.Name)
+				waiting[t.Name]++
+			}
+		}
+		for _, d := range t.After {
+			if _, ok := byName[d]; ok && d != t.Name {
+				followers[d] = append(followers[d], t.Name)
 				waiting[t.Name]++
 			}
 		}
@@ -137,9 +147,24 @@ func Schedule(ctx context.Context, tasks []Task, workers int, ex Exec, stopOnFai
 		events(e)
 	}
 
+	// release counts a dependency of u as settled.
+	release := func(u string) {
+		if waiting[u]--; waiting[u] == 0 {
+			if _, blocked := out[u]; !blocked {
+				ready = append(ready, u)
+			}
+		}
+	}
+	// finish releases the tasks that come after a task, however it ended.
+	finish := func(name string) {
+		for _, f := range followers[name] {
+			release(f)
+		}
+	}
 	// block marks everything that needs name (transitively) as blocked by it.
 	var block func(name, blocker string)
 	block = func(name, blocker string) {
+		finish(name)
 		for _, u := range users[name] {
 			if _, seen := out[u]; !seen {
 				out[u] = &Outcome{Blocker: blocker, Worker: -1}
@@ -150,12 +175,9 @@ func Schedule(ctx context.Context, tasks []Task, workers int, ex Exec, stopOnFai
 	}
 	// succeed releases the users of a finished task.
 	succeed := func(name string) {
+		finish(name)
 		for _, u := range users[name] {
-			if waiting[u]--; waiting[u] == 0 {
-				if _, blocked := out[u]; !blocked {
-					ready = append(ready, u)
-				}
-			}
+			release(u)
 		}
 	}
 

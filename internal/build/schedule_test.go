@@ -91,3 +91,23 @@ func TestScheduleCycleIsReported(t *testing.T) {
 		t.Errorf("a %+v, b %+v, c %+v", out["a"], out["b"], out["c"])
 	}
 }
+
+func TestScheduleAfterWaitsForFailuresToo(t *testing.T) {
+	tasks := []Task{
+		{Name: "a"},
+		{Name: "b", Deps: []string{"a"}},
+		{Name: "c"},
+		{Name: "late", After: []string{"b", "c"}},
+	}
+	ex := &fakeExec{fail: map[string]bool{"a": true}}
+	out := Schedule(context.Background(), tasks, 2, ex, false, nil)
+	if out["b"].Blocker != "a" {
+		t.Errorf("b: %+v", out["b"])
+	}
+	if out["late"].Err != nil || out["late"].Blocker != "" || out["late"].Start.Before(out["c"].End) {
+		t.Errorf("late should run after c, though b was blocked: late %+v c %+v", out["late"], out["c"])
+	}
+	if last := ex.order[len(ex.order)-1]; last != "late" {
+		t.Errorf("order %v", ex.order)
+	}
+}

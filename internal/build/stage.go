@@ -67,6 +67,12 @@ type Options struct {
 	Progress io.Writer // one line per finished build; nil: quiet
 	// Events, when set, receives every scheduler event (for a live view).
 	Events func(Event)
+	// Toolchain are the headers of the toolchain repository's RPMs: with
+	// them, requirements of built RPMs that nothing provides are reported.
+	Toolchain []*rpm.Header
+	// LearnedFile, when set, receives what the run's RPMs provide (see
+	// graph.Input.Learned), for the next graph.
+	LearnedFile string
 }
 
 // Builder builds one SRPM into RPMs: with Root installed in the build
@@ -102,6 +108,9 @@ type Result struct {
 // Summary is a run of the package stage (build/summary.json).
 type Summary struct {
 	Results  []Result         `json:"results"`
+	// Unprovided are requirements of the RPMs of this run that neither
+	// they nor the toolchain provide (with Options.Toolchain only).
+	Unprovided []graph.Unresolved `json:"unprovided,omitempty"`
 	Counts   map[Decision]int `json:"counts"`
 	Duration time.Duration    `json:"duration"`
 	Workers  int              `json:"workers"`
@@ -116,13 +125,19 @@ type stage struct {
 	deps      map[string][]string // build -> builds it needs
 	closure   map[string][]string // build -> package names in its build root (not pre-built)
 	owner     map[string]string   // package name -> spec
+	// late are the BuildRequires the graph could not resolve, per build:
+	// generated capabilities of packages not built yet. Such a build comes
+	// after every build it does not feed, and looks for them in their RPMs.
+	late map[string][]rpm.Dep
 
 	mu      sync.Mutex
 	entries map[string]*store.Entry // spec -> entry of this run (built or reused)
+	built   *providerIndex          // the RPMs of entries
 	pending map[string]pendingBuild // spec -> key and inputs decided in Ready
 	results map[string]*Result
 
 	refusedPkg map[string]string // builds refused: they would make this toolchain package
+	planned    int               // builds a dry run would run
 }
 
 type pendingBuild struct {
@@ -152,7 +167,7 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	}
 	s := &stage{opts: opts, store: store.Store{Root: filepath.Join(opts.BuildDir, "store")}, specs: map[string]*spec.Info{},
 		macroHash: macroHash, closure: map[string][]string{}, owner: map[string]string{},
-		entries: map[string]*store.Entry{}, pending: map[string]pendingBuild{}, results: map[string]*Result{}}
+		entries: map[string]*store.Entry{}, built: newProviderIndex(), pending: map[string]pendingBuild{}, results: map[string]*Result{}}
 	for _, info := range opts.Specs {
 		s.specs[info.Name] = info
 	}
@@ -182,14 +197,15 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 			tasks = append(tasks, Task{Name: n.Name, Deps: deps, Weight: s.lastDuration(n.Name)})
 		}
 	}
-	missing := s.missingBuildRequires()
+	missing := s.lateBuildRequires()
+	orderLate(tasks, s.late)
 	if !opts.AllowToolchainRebuild {
 		s.refusedPkg = s.toolchainOwned()
 	}
 
 	var ex Exec = &stageExec{s, missing}
 	if opts.DryRun {
-		ex = dryExec{ex}
+		ex = dryExec{ex, s}
 	}
 	out := Schedule(ctx, tasks, opts.Jobs, ex, opts.StopOnFailure, func(e Event) {
 		if opts.DryRun {
@@ -233,7 +249,7 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	sum := &Summary{Counts: map[Decision]int{}, Duration: time.Since(start), Workers: opts.Jobs}
+	sum := &Summary{Counts: map[Decision]int{}, Duration: time.Since(start), Workers: opts.Jobs, Unprovided: s.unprovided()}
 	for _, name := range slices.Sorted(maps.Keys(s.results)) {
 		r := *s.results[name]
 		sum.Results = append(sum.Results, r)
@@ -243,6 +259,9 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		return sum, nil
 	}
 	if err := s.publish(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.writeLearned(); err != nil {
 		return nil, err
 	}
 	data, _ := json.MarshalIndent(sum, "", "  ")
@@ -293,17 +312,62 @@ func (s *stage) toolchainOwned() map[string]string {
 	return out
 }
 
-// missingBuildRequires maps each build to a BuildRequires nothing provides.
-func (s *stage) missingBuildRequires() map[string]string {
-	out := map[string]string{}
+// lateBuildRequires sorts the BuildRequires the graph left unresolved:
+// simple capabilities go to s.late, to be looked for in the RPMs built
+// first; the rest (rich or unparsable) are returned, build -> capability,
+// and fail their builds.
+func (s *stage) lateBuildRequires() map[string]string {
+	s.late = map[string][]rpm.Dep{}
+	missing := map[string]string{}
 	for _, u := range s.opts.Graph.Unresolved {
 		for _, by := range u.NeededBy {
-			if name, ok := strings.CutSuffix(by, " BUILD"); ok && out[name] == "" {
-				out[name] = u.Cap
+			name, ok := strings.CutSuffix(by, " BUILD")
+			if !ok || s.specs[name] == nil {
+				continue
+			}
+			if d, err := rpm.ParseDep(u.Cap); err == nil && !rpm.IsRich(u.Cap) {
+				s.late[name] = append(s.late[name], d)
+			} else if missing[name] == "" {
+				missing[name] = u.Cap
 			}
 		}
 	}
-	return out
+	return missing
+}
+
+// orderLate puts each build with late BuildRequires after every build
+// that does not need it (directly or not): whichever may make what it
+// needs. Late builds do not wait for each other.
+func orderLate(tasks []Task, late map[string][]rpm.Dep) {
+	users := map[string][]string{}
+	for _, t := range tasks {
+		for _, d := range t.Deps {
+			users[d] = append(users[d], t.Name)
+		}
+	}
+	for i := range tasks {
+		name := tasks[i].Name
+		if len(late[name]) == 0 {
+			continue
+		}
+		needsIt := map[string]bool{name: true}
+		queue := []string{name}
+		for len(queue) > 0 {
+			n := queue[0]
+			queue = queue[1:]
+			for _, u := range users[n] {
+				if !needsIt[u] {
+					needsIt[u] = true
+					queue = append(queue, u)
+				}
+			}
+		}
+		for _, t := range tasks {
+			if !needsIt[t.Name] && len(late[t.Name]) == 0 {
+				tasks[i].After = append(tasks[i].After, t.Name)
+			}
+		}
+	}
 }
 
 // lastDuration is a spec's previous build time, for scheduling.
@@ -327,9 +391,17 @@ func (s *stage) progressLine(e Event) {
 }
 
 // dryExec decides like stageExec but builds nothing.
-type dryExec struct{ Exec }
+type dryExec struct {
+	Exec
+	s *stage
+}
 
-func (dryExec) Run(context.Context, string) error { return errWouldBuild }
+func (x dryExec) Run(_ context.Context, name string) error {
+	x.s.mu.Lock()
+	x.s.planned++
+	x.s.mu.Unlock()
+	return errWouldBuild
+}
 
 // stageExec is the package stage's side of the scheduler.
 type stageExec struct {
@@ -355,6 +427,16 @@ func (x *stageExec) Ready(name string) (bool, error) {
 		return false, err
 	}
 	root, err := s.rootRPMs(name)
+	s.mu.Lock()
+	planned := s.planned
+	s.mu.Unlock()
+	var late *lateError
+	if errors.As(err, &late) && s.opts.DryRun && planned > 0 {
+		s.mu.Lock()
+		s.pending[name] = pendingBuild{reason: fmt.Sprintf("nothing declares its BuildRequires %q; it waits for the builds planned before it, whose RPMs may provide it", late.dep)}
+		s.mu.Unlock()
+		return false, errWouldBuild
+	}
 	if err != nil {
 		return false, err
 	}
@@ -375,7 +457,7 @@ func (x *stageExec) Ready(name string) (bool, error) {
 	s.mu.Lock()
 	s.pending[name] = pendingBuild{sources: sources, key: key, inputs: inputs, root: paths, reason: reason}
 	if e != nil {
-		s.entries[name] = e
+		s.addEntry(name, e)
 	}
 	s.mu.Unlock()
 	if e != nil {
@@ -457,8 +539,7 @@ func (x *stageExec) Run(ctx context.Context, name string) error {
 			return err
 		}
 		files[filepath.Base(f)] = f
-		rpms = append(rpms, builtRPM{File: filepath.Base(f), Name: h.Name, SHA256: h.SHA256,
-			Provides: h.Provides, Requires: h.Requires, Files: h.Files})
+		rpms = append(rpms, fromHeader(filepath.Base(f), h))
 	}
 	slices.SortFunc(rpms, func(a, b builtRPM) int { return strings.Compare(a.File, b.File) })
 	data, err := json.Marshal(rpms)
@@ -474,7 +555,7 @@ func (x *stageExec) Run(ctx context.Context, name string) error {
 		return err
 	}
 	s.mu.Lock()
-	s.entries[name] = e
+	s.addEntry(name, e)
 	s.mu.Unlock()
 	s.writeWhy(name, why{Key: p.key, Inputs: p.inputs, Decision: Built, Reason: p.reason, Duration: dur})
 	return nil
@@ -505,35 +586,98 @@ func (s *stage) ownInputs(info *spec.Info, specDir string) (map[string]string, [
 	}, sources, nil
 }
 
+// addEntry records a finished build (built or reused); s.mu is held.
+func (s *stage) addEntry(name string, e *store.Entry) {
+	s.entries[name] = e
+	s.built.add(rpmsOf(e)...)
+}
+
 // rootRPMs are the exact built RPMs a build's root gets: the packages its
-// BuildRequires reach in the graph, from the builds of this run, plus what
-// their generated requirements (sonames, pkgconfig(), paths) bring.
+// BuildRequires reach in the graph, from the builds of this run, the
+// providers of its late BuildRequires, plus what their generated
+// requirements (sonames, pkgconfig(), paths) bring.
 func (s *stage) rootRPMs(name string) ([]builtRPM, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var all []builtRPM
-	for _, spec := range slices.Sorted(maps.Keys(s.entries)) {
-		all = append(all, rpmsOf(s.entries[spec])...)
-	}
-	idx := newProviderIndex(all)
 	var chosen []int
 	for _, pkg := range s.closure[name] {
-		found := false
-		for i, r := range all {
-			if r.Name == pkg {
-				chosen, found = append(chosen, i), true
-				break
-			}
-		}
-		if !found {
+		i, ok := s.built.byName[pkg]
+		if !ok {
 			return nil, fmt.Errorf("package %s (built by %s) is needed in the build root but was not built", pkg, s.owner[pkg])
 		}
+		chosen = append(chosen, i)
+	}
+	for _, d := range s.late[name] {
+		i := s.built.satisfier(d)
+		if i < 0 {
+			return nil, &lateError{d}
+		}
+		chosen = append(chosen, i)
 	}
 	var out []builtRPM
-	for _, i := range idx.expand(chosen) {
-		out = append(out, all[i])
+	for _, i := range s.built.expand(chosen) {
+		out = append(out, s.built.rpms[i])
 	}
 	return out, nil
+}
+
+// lateError is a late BuildRequires no RPM of the run provides.
+type lateError struct{ dep rpm.Dep }
+
+func (e *lateError) Error() string {
+	return fmt.Sprintf("nothing provides its BuildRequires %q: no spec declares it, and no RPM of the toolchain or of this run has it", e.dep)
+}
+
+// unprovided lists the requirements of this run's RPMs that neither they
+// nor the toolchain's RPMs satisfy, with the RPMs needing each.
+func (s *stage) unprovided() []graph.Unresolved {
+	if len(s.opts.Toolchain) == 0 {
+		return nil // the base root is not known package by package
+	}
+	toolchain := newProviderIndex()
+	for _, h := range s.opts.Toolchain {
+		toolchain.add(fromHeader(h.FileName(), h))
+	}
+	needed := map[string][]string{}
+	for _, r := range s.built.rpms {
+		for _, req := range r.Requires {
+			if needs(req) && s.built.provider(req) < 0 && toolchain.provider(req) < 0 {
+				c := headerDep(req).String()
+				needed[c] = append(needed[c], r.Name)
+			}
+		}
+	}
+	var out []graph.Unresolved
+	for _, c := range slices.Sorted(maps.Keys(needed)) {
+		by := needed[c]
+		slices.Sort(by)
+		out = append(out, graph.Unresolved{Cap: c, NeededBy: slices.Compact(by)})
+	}
+	return out
+}
+
+// writeLearned saves what the run's RPMs provide, for the next graph.
+func (s *stage) writeLearned() error {
+	if s.opts.LearnedFile == "" {
+		return nil
+	}
+	byName := map[string]graph.Prebuilt{}
+	for _, p := range graph.ReadLearned(s.opts.LearnedFile) { // builds outside this run's goals
+		byName[p.Name] = p
+	}
+	for _, r := range s.built.rpms {
+		p, err := graph.ParseRPMFileName(r.File)
+		if err != nil {
+			return err
+		}
+		h := rpm.Header{Name: r.Name, Arch: p.Arch, Provides: r.Provides, Files: r.Files}
+		byName[r.Name] = graph.PrebuiltFromHeader(&h)
+	}
+	var learned []graph.Prebuilt
+	for _, name := range slices.Sorted(maps.Keys(byName)) {
+		learned = append(learned, byName[name])
+	}
+	return graph.WriteLearned(s.opts.LearnedFile, learned)
 }
 
 // publish links every finished build's outputs into OutDir (RPMS/<arch>/,

@@ -319,3 +319,37 @@ func TestRetries(t *testing.T) {
 		t.Errorf("%d builds were retried, want 1", retried)
 	}
 }
+
+// A BuildRequires no spec declares (a path of a generated file list) is
+// looked for in the RPMs built first; the next graph knows it.
+func TestLateBuildRequiresResolveFromBuiltRPMs(t *testing.T) {
+	pt := newPkgTest(t)
+	pt.edit("SPECS/plib/plib.spec", "%files devel\n", "%files devel -f devel.list\n")
+	pt.edit("SPECS/plib/plib.spec", "%install\n", "%install\necho '#define PLIB_GEN 1' > plib-gen.h.in\necho /usr/include/plib-gen.h > devel.list\n")
+	pt.edit("SPECS/plib/plib.spec", "echo '#define PLIB 1' > %{buildroot}/usr/include/plib.h",
+		"echo '#define PLIB 1' > %{buildroot}/usr/include/plib.h\ninstall -m 644 plib-gen.h.in %{buildroot}/usr/include/plib-gen.h")
+	pt.edit("SPECS/pother/pother.spec", "BuildArch:      noarch", "BuildArch:      noarch\nBuildRequires:  /usr/include/plib-gen.h")
+	sum := pt.run()
+	if got := decisionsOf(sum); got != "papp:built plib:built pother:built" {
+		t.Fatalf("decisions: %s\n%+v", got, sum.Results)
+	}
+	var plibEnd, potherStart = sum.Results[1].End, sum.Results[2].Start
+	if potherStart.Before(plibEnd) {
+		t.Errorf("pother started (%v) before plib finished (%v)", potherStart, plibEnd)
+	}
+	w := (&stage{opts: Options{BuildDir: filepath.Join(pt.dir, "build")}}).readWhy("pother")
+	if !strings.HasPrefix(w.Inputs["root:plib-devel"], "plib-devel-1.0-1.noarch.rpm ") {
+		t.Errorf("pother's build root should have had plib-devel: %v", w.Inputs)
+	}
+	p, _ := project.Load(pt.dir)
+	tree, err := workspace.Load(context.Background(), p, workspace.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tree.Graph.Unresolved) != 0 {
+		t.Errorf("the second graph should know plib-devel's files from its RPM: %+v", tree.Graph.Unresolved)
+	}
+	if got := decisionsOf(pt.run()); got != "papp:reused plib:reused pother:reused" {
+		t.Errorf("second run: %s", got)
+	}
+}

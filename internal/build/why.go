@@ -99,8 +99,11 @@ func describeChange(k, old, cur string) string {
 	case k == "base":
 		return "the toolchain changed"
 	case strings.HasPrefix(k, "root:"):
-		return fmt.Sprintf("%s in the build root changed (%s -> %s)", strings.TrimPrefix(k, "root:"),
-			strings.Fields(old)[0], strings.Fields(cur)[0])
+		pkg, was, now := strings.TrimPrefix(k, "root:"), strings.Fields(old), strings.Fields(cur)
+		if len(was) == 2 && len(now) == 2 && was[0] == now[0] {
+			return fmt.Sprintf("%s in the build root changed: rebuilt with different contents (%s, sha256 %.12s -> %.12s)", pkg, now[0], was[1], now[1])
+		}
+		return fmt.Sprintf("%s in the build root changed (%s -> %s)", pkg, strings.Fields(old)[0], strings.Fields(cur)[0])
 	}
 	return k + " changed"
 }

@@ -97,6 +97,12 @@ func writeBuildSummary(w io.Writer, sum *build.Summary) {
 			parts = append(parts, fmt.Sprintf("%d %s", n, d))
 		}
 	}
+	if len(sum.Unprovided) > 0 {
+		fmt.Fprintf(w, "%d requirements of the built RPMs that nothing here provides (installing them will need another repository):\n", len(sum.Unprovided))
+		for _, u := range sum.Unprovided {
+			fmt.Fprintf(w, "  %-40s needed by %s\n", u.Cap, strings.Join(u.NeededBy, " "))
+		}
+	}
 	fmt.Fprintf(w, "package stage: %s in %s on %d workers\n", strings.Join(parts, ", "), sum.Duration.Round(time.Millisecond), sum.Workers)
 }
 

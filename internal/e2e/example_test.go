@@ -98,7 +98,7 @@ func TestExampleFromNothing(t *testing.T) {
 	}
 
 	// A root of nothing but the toolchain's RPMs.
-	repo := toolchain.RepoDir(filepath.Join(dir, "build"))
+	repo := workspace.ToolchainRepoDir(filepath.Join(dir, "build"))
 	var names []string
 	for _, f := range r.RPMs {
 		p, err := graph.ParseRPMFileName(f)

@@ -40,6 +40,11 @@ type Input struct {
 	// Prebuilt packages (the toolchain manifest's, and names the project
 	// marks). A local package with the same name is taken as pre-built.
 	Prebuilt []Prebuilt
+	// Learned are what local packages were seen to provide in their last
+	// built RPMs: the generated provides (sonames, pkgconfig(), perl(),
+	// ...) and file lists that specs do not declare. They resolve
+	// BuildRequires before the providers are built again.
+	Learned []Prebuilt
 	// Arch is the target architecture; specs whose ExclusiveArch or
 	// ExcludeArch rule it out are left out of the graph.
 	Arch string
@@ -57,6 +62,10 @@ func Build(in Input) *Graph {
 	prebuilt := map[string]Prebuilt{}
 	for _, p := range in.Prebuilt {
 		prebuilt[p.Name] = p
+	}
+	learned := map[string]Prebuilt{}
+	for _, p := range in.Learned {
+		learned[p.Name] = p
 	}
 
 	// Nodes: every build and every package it makes.
@@ -85,6 +94,13 @@ func Build(in Input) *Graph {
 			n := g.addNode(Node{ID: PackageID(p.Name), Kind: PackageNode, Name: p.Name, Spec: s.Name,
 				EVR: p.EVR(), Arch: p.Arch, Prebuilt: pre, Bootstrap: isBootstrap(s.Name)})
 			r.addPackage(n, p)
+			// What its RPM header says beyond the spec: the pre-built
+			// RPM's, or the last local build's.
+			known, ok := prebuilt[p.Name]
+			if !ok {
+				known = learned[p.Name]
+			}
+			r.addKnown(n, known)
 			any = true
 			if !pre {
 				allPrebuilt = false
@@ -100,10 +116,7 @@ func Build(in Input) *Graph {
 		p := prebuilt[name]
 		n := g.addNode(Node{ID: PackageID(name), Kind: PackageNode, Name: name, EVR: p.EVR, Arch: p.Arch, Prebuilt: true})
 		r.addProvide(n, rpm.Dep{Name: name, Op: rpm.EQ, EVR: rpm.ParseEVR(p.EVR)})
-		for _, d := range p.Provides {
-			r.addProvide(n, d)
-		}
-		r.addFiles(n, p.Files)
+		r.addKnown(n, p)
 	}
 
 	// Edges: BuildRequires of builds, Requires of packages.

@@ -360,3 +360,25 @@ func TestDirEntriesOwnOnlyTheDirectory(t *testing.T) {
 		t.Errorf("choices: %+v", g.Choices)
 	}
 }
+
+// What RPM headers say beyond the specs resolves BuildRequires: a
+// pre-built package's generated provides even when a local spec makes it
+// (the toolchain's zlib-devel), and a local package's from its last build.
+func TestHeaderProvidesOfPrebuiltAndLearnedPackagesResolve(t *testing.T) {
+	g := Build(Input{
+		Specs: []*spec.Info{
+			mkspec("zlib", nil, pkg("zlib-devel", "1.3", nil)),
+			mkspec("ogg", nil, pkg("ogg-devel", "1.3", nil)),
+			mkspec("app", []string{"pkgconfig(zlib)", "pkgconfig(ogg) >= 1.0", "/usr/include/ogg/ogg.h"}, pkg("app", "1", nil)),
+		},
+		Prebuilt: []Prebuilt{{Name: "zlib-devel", EVR: "1.3-1", Provides: []rpm.Dep{{Name: "pkgconfig(zlib)", Op: rpm.EQ, EVR: rpm.ParseEVR("1.3")}}}},
+		Learned: []Prebuilt{{Name: "ogg-devel", EVR: "1.3-1", Provides: []rpm.Dep{{Name: "pkgconfig(ogg)", Op: rpm.EQ, EVR: rpm.ParseEVR("1.3.5")}},
+			Files: []string{"/usr/include/ogg/", "/usr/include/ogg/ogg.h"}}},
+	})
+	if len(g.Unresolved) != 0 {
+		t.Errorf("unresolved: %+v", g.Unresolved)
+	}
+	if got := sorted(edgesOf(g, "build:app")); !reflect.DeepEqual(got, []string{"build:package:ogg-devel", "build:package:zlib-devel"}) {
+		t.Errorf("app BUILD edges = %v", got)
+	}
+}

@@ -62,6 +62,14 @@ func (r *resolver) addPackage(node int, p spec.Package) {
 	r.addFiles(node, p.Files)
 }
 
+// addKnown indexes what an RPM header says a package provides and holds.
+func (r *resolver) addKnown(node int, p Prebuilt) {
+	for _, d := range p.Provides {
+		r.addProvide(node, d)
+	}
+	r.addFiles(node, p.Files)
+}
+
 // addFiles indexes paths a package holds (or, from %files, globs).
 func (r *resolver) addFiles(node int, files []string) {
 	for _, f := range files {

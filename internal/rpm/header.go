@@ -19,7 +19,7 @@ type Header struct {
 	SourceRPM                           string // "" for a source package
 	Provides, Requires                  []HeaderDep
 	Conflicts, Obsoletes                []HeaderDep
-	Files                               []string
+	Files                               []string // directories end in "/"
 	SHA256                              string // of the whole file
 }
 
@@ -91,7 +91,11 @@ func ReadHeader(path string) (*Header, error) {
 	h.Conflicts = deps(hdr, tagConflictName, tagConflictFlags, tagConflictVer)
 	h.Obsoletes = deps(hdr, tagObsoleteName, tagObsoleteFlags, tagObsoleteVer)
 	for _, fi := range pkg.Files() {
-		h.Files = append(h.Files, fi.Name())
+		name := fi.Name()
+		if fi.Mode().IsDir() {
+			name += "/" // as a %dir entry: the directory alone, not its contents
+		}
+		h.Files = append(h.Files, name)
 	}
 	return h, nil
 }

@@ -16,6 +16,7 @@ import (
 	"slipway/internal/source"
 	"slipway/internal/spec"
 	"slipway/internal/store"
+	"slipway/internal/workspace"
 )
 
 // Decision is what happened to a build step.
@@ -105,14 +106,11 @@ type layout struct {
 func newLayout(buildDir string) layout {
 	t := filepath.Join(buildDir, "toolchain")
 	return layout{
-		root: t, repo: filepath.Join(t, "RPMS"), work: filepath.Join(t, "work"), layer: filepath.Join(t, "layer"),
+		root: t, repo: workspace.ToolchainRepoDir(buildDir), work: filepath.Join(t, "work"), layer: filepath.Join(t, "layer"),
 		logs: filepath.Join(buildDir, "logs", "toolchain"), bootstrap: filepath.Join(t, "bootstrap"),
 		rpmconfig: filepath.Join(buildDir, "rpmconfig"), store: filepath.Join(buildDir, "store"),
 	}
 }
-
-// RepoDir is the toolchain repository of a build directory.
-func RepoDir(buildDir string) string { return newLayout(buildDir).repo }
 
 // Run makes the toolchain: the RPMs of the manifest, in a local repository
 // (<build>/toolchain/RPMS) that the package stage installs from. The

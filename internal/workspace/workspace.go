@@ -63,8 +63,14 @@ func Load(ctx context.Context, p *project.Project, opts Options) (*Tree, error) 
 	if err != nil {
 		return nil, err
 	}
+	headers, err := ToolchainHeaders(p)
+	if err != nil {
+		return nil, err
+	}
 	start := time.Now()
-	g := graph.Build(graph.Input{Specs: res.Specs, Prebuilt: prebuilt, Arch: p.Config.Project.Arch})
+	learned := graph.ReadLearned(LearnedPath(p.Path(p.Config.Project.BuildDir)))
+	g := graph.Build(graph.Input{Specs: res.Specs, Prebuilt: withHeaders(prebuilt, headers), Learned: learned,
+		Arch: p.Config.Project.Arch})
 	return &Tree{Project: p, Eval: res, Graph: g, GraphTime: time.Since(start)}, nil
 }
 
