@@ -107,13 +107,13 @@ type Result struct {
 
 // Summary is a run of the package stage (build/summary.json).
 type Summary struct {
-	Results  []Result         `json:"results"`
+	Results []Result `json:"results"`
 	// Unprovided are requirements of the RPMs of this run that neither
 	// they nor the toolchain provide (with Options.Toolchain only).
 	Unprovided []graph.Unresolved `json:"unprovided,omitempty"`
-	Counts   map[Decision]int `json:"counts"`
-	Duration time.Duration    `json:"duration"`
-	Workers  int              `json:"workers"`
+	Counts     map[Decision]int   `json:"counts"`
+	Duration   time.Duration      `json:"duration"`
+	Workers    int                `json:"workers"`
 }
 
 // stage runs one package stage.

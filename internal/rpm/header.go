@@ -20,7 +20,7 @@ type Header struct {
 	Provides, Requires                  []HeaderDep
 	Conflicts, Obsoletes                []HeaderDep
 	Files                               []string // directories end in "/"
-	SHA256                              string // of the whole file
+	SHA256                              string   // of the whole file
 }
 
 // HeaderDep is a dependency as stored in a header.
