@@ -204,15 +204,26 @@ func rpmInstall(ctx context.Context, log io.Writer, root string, files []string)
 // repository repo into root. Only HOME/.rpmmacros can move dnf's rpm
 // database out of Debian's ~/.rpmdb.
 func dnfInstall(ctx context.Context, log io.Writer, root, repo string, pkgs []string) error {
-	repo, err := filepath.Abs(repo)
-	if err != nil {
-		return fmt.Errorf("buildroot: %w", err)
-	}
 	home, err := os.MkdirTemp("", "slipway-dnf-")
 	if err != nil {
 		return fmt.Errorf("buildroot: %w", err)
 	}
 	defer os.RemoveAll(home)
+	argv, err := dnfArgs("dnf", home, root, []string{repo})
+	if err != nil {
+		return err
+	}
+	argv = append(append(argv, "install"), pkgs...)
+	return runTool(ctx, log, []string{"HOME=" + home}, argv...)
+}
+
+// dnfArgs is a dnf command line (without its verb) that installs into
+// root from local repositories only, in the order given (the first has
+// the highest priority), with no weak dependencies, plugins or GPG checks.
+// Its configuration is written into home, which must be the command's
+// HOME: only HOME/.rpmmacros moves dnf's rpm database out of Debian's
+// ~/.rpmdb to /var/lib/rpm.
+func dnfArgs(dnf, home, root string, repos []string) ([]string, error) {
 	conf := filepath.Join(home, "dnf.conf")
 	files := map[string]string{
 		".rpmmacros": "%_dbpath " + rpmDBPath + "\n",
@@ -220,17 +231,27 @@ func dnfInstall(ctx context.Context, log io.Writer, root, repo string, pkgs []st
 	}
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(home, name), []byte(data), 0o644); err != nil {
-			return fmt.Errorf("buildroot: %w", err)
+			return nil, fmt.Errorf("buildroot: %w", err)
 		}
 	}
-	argv := []string{"dnf", "-y", "--config", conf, "--installroot", root,
+	argv := []string{dnf, "-y", "--config", conf, "--installroot", root,
 		"--setopt=reposdir=" + filepath.Join(home, "repos.d"),
 		"--setopt=cachedir=" + filepath.Join(home, "cache"),
 		"--setopt=install_weak_deps=False", "--setopt=keepcache=False",
-		"--disableplugin=*", "--nogpgcheck", "--releasever=slipway",
-		"--repofrompath=slipway-base,file://" + repo, "--repo=slipway-base",
-		"install"}
-	return runTool(ctx, log, []string{"HOME=" + home}, append(argv, pkgs...)...)
+		"--disableplugin=*", "--nogpgcheck", "--releasever=slipway"}
+	for i, repo := range repos {
+		abs, err := filepath.Abs(repo)
+		if err != nil {
+			return nil, fmt.Errorf("buildroot: %w", err)
+		}
+		id := fmt.Sprintf("slipway-%d", i)
+		if i == 0 && len(repos) == 1 {
+			id = "slipway-base"
+		}
+		argv = append(argv, "--repofrompath="+id+",file://"+abs, "--repo="+id,
+			fmt.Sprintf("--setopt=%s.priority=%d", id, 10+i))
+	}
+	return argv, nil
 }
 
 // runTool runs a host tool with a C locale (its messages are scanned),
