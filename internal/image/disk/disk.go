@@ -13,8 +13,10 @@ import (
 
 // Partition is one GPT partition and the filesystem made in it.
 type Partition struct {
-	Name    string   // GPT partition name; also the filesystem label (shortened to fit)
-	FsType  string   // "fat32", "ext4", or "" for no filesystem
+	Name string // GPT partition name; also the filesystem label (shortened to fit)
+	// FsType is "fat32" (FAT32 from 33 MiB up, FAT16 or FAT12 below),
+	// "ext4", or "" for no filesystem.
+	FsType  string
 	SizeMiB int      // 0 = the rest of the disk (last partition only)
 	Flags   []string // "esp" (EFI system partition type), "legacy_boot" (attribute bit 2)
 	Dir     string   // the filesystem's contents; "" = empty
@@ -53,6 +55,8 @@ const (
 	// gptReserveMiB is left unpartitioned at each end of the disk: the
 	// primary GPT before the first partition, the backup GPT after the last.
 	gptReserveMiB = 1
+	// minFAT32MiB is the smallest partition made FAT32 (65,525 clusters).
+	minFAT32MiB = 33
 )
 
 var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -168,8 +172,8 @@ func plan(l Layout) ([]extent, error) {
 			return nil, fmt.Errorf("%s: does not fit: %d MiB used before it, disk is %d MiB with %d MiB kept at each end for the GPT",
 				where, next-gptReserveMiB, l.SizeMiB, gptReserveMiB)
 		}
-		if p.FsType == "fat32" && size < 33 {
-			return nil, fmt.Errorf("%s: fat32 needs at least 33 MiB, not %d", where, size)
+		if p.FsType == "fat32" && size < 2 {
+			return nil, fmt.Errorf("%s: a FAT file system needs at least 2 MiB, not %d", where, size)
 		}
 		e.first = next * mib / sectorSize
 		e.last = (next+size)*mib/sectorSize - 1

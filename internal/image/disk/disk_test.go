@@ -56,7 +56,7 @@ func TestPlanErrors(t *testing.T) {
 		"esp not fat":        func(l *Layout) { l.Partitions[0].FsType = "ext4" },
 		"unknown fs":         func(l *Layout) { l.Partitions[1].FsType = "btrfs" },
 		"unknown flag":       func(l *Layout) { l.Partitions[1].Flags = []string{"boot"} },
-		"fat32 too small":    func(l *Layout) { l.Partitions[0].SizeMiB = 16 },
+		"fat too small":      func(l *Layout) { l.Partitions[0].SizeMiB = 1 },
 		"dir without fs":     func(l *Layout) { l.Partitions[1].FsType, l.Partitions[1].Dir = "", "/x" },
 		"no partitions":      func(l *Layout) { l.Partitions = nil },
 		"negative size":      func(l *Layout) { l.Partitions[1].SizeMiB = -1 },

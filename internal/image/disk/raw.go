@@ -181,7 +181,14 @@ func debugfsTimes(dir string, epoch int64) ([]byte, error) {
 // SOURCE_DATE_EPOCH make it reproducible.
 func makeFAT32(ctx context.Context, p Partition, image string, epoch int64) error {
 	volID := strings.ReplaceAll(p.UUID, "-", "")[:8]
-	argv := []string{"mkfs.vfat", "--invariant", "-F", "32", "-i", volID}
+	argv := []string{"mkfs.vfat", "--invariant", "-i", volID}
+	// FAT32 needs 65,525 clusters; below that mkfs.vfat picks FAT16 or
+	// FAT12 by itself, as Azure Linux's "mkfs -t vfat" does for its 8 MiB ESP.
+	if st, err := os.Stat(image); err != nil {
+		return err
+	} else if st.Size() >= minFAT32MiB*mib {
+		argv = append(argv, "-F", "32")
+	}
 	if label := shorten(strings.ToUpper(p.Name), 11); label != "" {
 		argv = append(argv, "-n", label)
 	}
