@@ -44,6 +44,10 @@ type PackageInstall struct {
 	Packages []string // names or capabilities; dnf adds their dependencies
 	// NoDocs leaves out files marked %doc (DisableRpmDocs).
 	NoDocs bool
+	// Epoch, when set, is SOURCE_DATE_EPOCH for rpm, which then records
+	// it as the install time (and transaction id) of every package, so
+	// the rpm database is the same on every run.
+	Epoch int64
 }
 
 // InstallPackages installs packages and their dependencies into the image
@@ -77,6 +81,9 @@ func (r ImageRoot) InstallPackages(ctx context.Context, in PackageInstall) error
 		return err
 	}
 	s.Env = []string{"PATH=" + DefaultPath, "HOME=" + home, "LC_ALL=C", "LANG=C"}
+	if in.Epoch != 0 {
+		s.Env = append(s.Env, fmt.Sprintf("SOURCE_DATE_EPOCH=%d", in.Epoch))
+	}
 	s.Binds = nil
 	out := &lockedBuffer{}
 	s.Stdout, s.Stderr = teeTo(out, r.Log), teeTo(out, r.Log)

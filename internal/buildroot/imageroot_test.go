@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,13 +16,9 @@ import (
 // what it sees of /proc and /dev, and one whose %post fails.
 func imageRepo(t *testing.T) string {
 	t.Helper()
-	testutil.RequireTools(t, "rpmbuild", "createrepo_c", "dnf", "busybox")
-	busybox, _ := exec.LookPath("busybox")
-	if out, _ := exec.Command("ldd", busybox).CombinedOutput(); !strings.Contains(string(out), "not a dynamic") {
-		testutil.RequireTools(t, "busybox-static (the busybox on PATH is dynamically linked)")
-	}
-	specs := map[string]string{
-		"shell": fmt.Sprintf(`Provides: /bin/sh
+	busybox := testutil.StaticBusybox(t)
+	return testutil.RPMRepo(t, map[string]string{
+		"slipway-img-shell": fmt.Sprintf(`Provides: /bin/sh
 %%install
 install -D -m 755 %s %%{buildroot}/usr/bin/busybox
 mkdir -p %%{buildroot}/bin
@@ -32,7 +27,7 @@ ln -s ../usr/bin/busybox %%{buildroot}/bin/sh
 /usr/bin/busybox
 /bin/sh
 `, busybox),
-		"probe": `Requires: slipway-img-shell
+		"slipway-img-probe": `Requires: slipway-img-shell
 Requires(post): /bin/sh
 %install
 mkdir -p %{buildroot}/var/lib/probe
@@ -42,7 +37,7 @@ mkdir -p %{buildroot}/var/lib/probe
 /usr/bin/busybox head -1 /proc/self/status > /var/lib/probe/proc
 test -c /dev/null && echo yes > /var/lib/probe/devnull
 `,
-		"bad": `Requires(post): /bin/sh
+		"slipway-img-bad": `Requires(post): /bin/sh
 %install
 mkdir -p %{buildroot}/var/lib/bad
 %files
@@ -50,24 +45,7 @@ mkdir -p %{buildroot}/var/lib/bad
 %post
 echo about to fail; exit 3
 `,
-	}
-	work := t.TempDir()
-	repo := filepath.Join(work, "repo")
-	for name, body := range specs {
-		tags, rest, _ := strings.Cut(body, "%install")
-		spec := fmt.Sprintf("Name: slipway-img-%s\nVersion: 1\nRelease: 1\nSummary: test\nLicense: MIT\nBuildArch: noarch\n%s%%description\ntest\n%%install%s", name, tags, rest)
-		file := filepath.Join(work, name+".spec")
-		os.WriteFile(file, []byte(spec), 0o644)
-		out, err := exec.Command("rpmbuild", "-bb", "--define", "_topdir "+filepath.Join(work, "top"),
-			"--define", "_rpmdir "+repo, "--define", "__os_install_post %{nil}", "--define", "_binaries_in_noarch_packages_terminate_build 0", file).CombinedOutput()
-		if err != nil {
-			t.Fatalf("rpmbuild %s: %v\n%s", name, err, out)
-		}
-	}
-	if out, err := exec.Command("createrepo_c", "-q", repo).CombinedOutput(); err != nil {
-		t.Fatalf("createrepo_c: %v\n%s", err, out)
-	}
-	return repo
+	})
 }
 
 func TestImageRootInstallsRunsAndCatchesScriptletFailures(t *testing.T) {
