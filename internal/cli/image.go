@@ -1,39 +1,45 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"slipway/internal/image"
+	"slipway/internal/image/compose"
+	"slipway/internal/workspace"
 )
 
 // unknownPackage completes the warning for a package no local source has.
 const unknownPackage = "not provided by any spec or the toolchain (a remote repository may have it)"
 
 func (a *app) imageCommand() *cobra.Command {
-	var validateOnly bool
+	var validateOnly, randomUUIDs bool
+	var epoch int64
 	cmd := &cobra.Command{
-		Use:   "image [CONFIG] --validate-only",
-		Short: "Check image configs (building images is not implemented yet)",
-		Long: `Read Azure Linux image configs as they are and check them. Building the
-images themselves is the next part of the image stage and is not
-implemented yet: for now the command needs --validate-only.
+		Use:   "image [CONFIG...]",
+		Short: "Check image configs and make their images (disks, containers, ISO)",
+		Long: `Make the images that Azure Linux image configs describe, from the RPMs of
+the package stage (out/RPMS) and the toolchain (build/toolchain/RPMS).
 
 CONFIG is a path to a config (.json), or the name of a config in
 [images] configs_dir (core-efi for <configs_dir>/core-efi.json). Without
-CONFIG, every *.json directly in configs_dir is checked.
+CONFIG, every *.json directly in configs_dir is used.
 
-A config is decoded strictly: an unknown or misspelt field, a value of the
-wrong type or a syntax error is reported with its file:line:column and its
-JSON path. Then everything is checked at once, each problem naming the file
-and the JSON path (SystemConfigs[0].PartitionSettings[1].MountPoint):
+Each config is first checked. It is decoded strictly: an unknown or misspelt
+field, a value of the wrong type or a syntax error is reported with its
+file:line:column and its JSON path. Then everything is checked at once, each
+problem naming the file and the JSON path
+(SystemConfigs[0].PartitionSettings[1].MountPoint):
   - disks: partition table type, partition IDs unique, partitions inside
     MaxSize and not overlapping (End 0 runs to the end of the disk), known
     FsType, flags, partition types and artifact types;
@@ -49,24 +55,38 @@ and the JSON path (SystemConfigs[0].PartitionSettings[1].MountPoint):
     be built by a spec of the project or be in the toolchain manifest. A
     name neither has is a warning, not an error: a remote repository may
     provide it.
+With --validate-only that is all.
 
-Prints "ok: <file>" for each valid config, else every problem. Exit status:
-0 valid (warnings allowed), 1 problems found, 2 usage error (no such
-config, no --validate-only).`,
-		Example: `  slipway image core-efi --validate-only
+Otherwise each valid config is made, in these steps (each timed):
+  install     dnf installs the packages and their dependencies into a new
+              root, from out/RPMS first, then the toolchain; scriptlets run
+              with /proc and /dev, and a failed one is an error
+  manifest    the exact packages installed (name, EVR, arch, RPM, digest)
+  configure   host name, /etc/fstab from PartitionSettings (PARTUUID by
+              default), an empty machine-id, groups and users (passwords,
+              SSH keys, homes), AdditionalFiles
+  scripts     PostInstallScripts then FinalizeImageScripts, run in the
+              root (no network); caches of dnf removed
+  artifacts   per Disks[].Artifacts: for a disk with partitions, an
+              initramfs (busybox and the storage drivers of the image's
+              kernel), GRUB for UEFI on the ESP, the file systems (ext4,
+              FAT) and the GPT disk, written as raw, vhd (fixed, whole MiB),
+              vhdx or qcow2; for a disk without partitions, the root as
+              tar.gz or tar.xz (Compression), or Type oci (OCI image layout
+              in a tar), docker-archive, initrd (gzip cpio) or iso (a live
+              ISO booting under BIOS and UEFI, the root as its initrd)
+Artifacts go to out/images/<config>/ with manifest.json, all at once: a
+failure leaves the previous ones. The log of every tool is in
+build/logs/images/<config>.log. Times and UUIDs are fixed (--epoch,
+SOURCE_DATE_EPOCH), so the same packages and config give the same bytes.
+
+Exit status: 0 done, 1 problems found or a step failed, 2 usage error.`,
+		Example: `  slipway image tiny-efi                      # make the example's EFI disk (vhdx)
+  slipway image core-efi --validate-only
   slipway image imageconfigs/core-efi.json --validate-only
   slipway image --validate-only                 # every config in configs_dir
   slipway -C ~/azurelinux image full --validate-only`,
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) > 1 {
-				return usageError{fmt.Errorf("image takes at most one CONFIG, got %d arguments", len(args))}
-			}
-			return nil
-		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !validateOnly {
-				return usageError{errors.New("building images is not implemented yet; use --validate-only to check image configs")}
-			}
 			p, err := a.loadProject()
 			if err != nil {
 				return err
@@ -76,65 +96,152 @@ config, no --validate-only).`,
 			if err != nil {
 				return usageError{err}
 			}
-
-			// Decode first: the graph is only needed for configs that decode.
-			configs := make([]*image.Config, len(paths))
-			failed := 0
-			for i, path := range paths {
-				cfg, err := image.Load(path)
-				var de *image.DecodeError
-				switch {
-				case errors.As(err, &de):
-					for _, e := range unjoin(err) {
-						fmt.Fprintln(a.stdout, a.relPath(e.Error()))
-					}
-					failed++
-				case err != nil:
-					return usageError{err}
+			var t *workspace.Tree
+			if validateOnly {
+				t, err = a.loadTree(cmd.Context())
+			} else {
+				var unlock func()
+				t, unlock, err = a.loadForWork(cmd.Context(), "slipway image")
+				if err == nil {
+					defer unlock()
 				}
-				configs[i] = cfg
 			}
-			if failed == len(paths) {
-				return problemsError{fmt.Sprintf("%d of %d image config(s) could not be read", failed, len(paths))}
-			}
-
-			t, err := a.loadTree(cmd.Context())
 			if err != nil {
 				return err
 			}
-			opts := image.Options{
-				KnownPackage: func(name string) bool {
-					_, ok := t.Graph.Lookup(name)
-					return ok
-				},
-				UnknownPackage: unknownPackage,
+			configs, invalid, err := a.validateConfigs(t, paths)
+			if err != nil {
+				return err
 			}
-			invalid := failed
+			if validateOnly || len(configs) == 0 {
+				if invalid > 0 {
+					return problemsError{fmt.Sprintf("%d of %d image config(s) have problems", invalid, len(paths))}
+				}
+				return nil
+			}
+			if epoch == 0 {
+				epoch = sourceDateEpoch()
+			}
+			failed := 0
 			for _, cfg := range configs {
-				if cfg == nil {
-					continue
-				}
-				problems := image.Validate(cfg, opts)
-				for _, pr := range problems {
-					fmt.Fprintln(a.stdout, a.relPath(pr.String()))
-				}
-				switch errs, warnings := image.Errors(problems), len(problems)-image.Errors(problems); {
-				case errs > 0:
-					invalid++
-				case warnings > 0:
-					fmt.Fprintf(a.stdout, "ok: %s (%d warning(s))\n", a.relPath(cfg.Path()), warnings)
-				default:
-					fmt.Fprintf(a.stdout, "ok: %s\n", a.relPath(cfg.Path()))
+				if err := a.makeImage(cmd.Context(), t, cfg, epoch, randomUUIDs); err != nil {
+					if errors.Is(err, context.Canceled) {
+						return err
+					}
+					fmt.Fprintf(a.stderr, "error: %v\n", err)
+					failed++
 				}
 			}
-			if invalid > 0 {
-				return problemsError{fmt.Sprintf("%d of %d image config(s) have problems", invalid, len(paths))}
+			if failed+invalid > 0 {
+				return problemsError{fmt.Sprintf("%d of %d image config(s) failed", failed+invalid, len(paths))}
 			}
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&validateOnly, "validate-only", false, "only check the config(s); building images is not implemented yet")
+	cmd.Flags().BoolVar(&validateOnly, "validate-only", false, "only check the config(s)")
+	cmd.Flags().Int64Var(&epoch, "epoch", 0, "time of every file, in seconds since 1970 (default: $SOURCE_DATE_EPOCH, else 2020-01-01)")
+	cmd.Flags().BoolVar(&randomUUIDs, "random-uuids", false, "give the disk and partitions random UUIDs instead of ones derived from the config name")
 	return cmd
+}
+
+// validateConfigs decodes and checks configs, printing every problem; it
+// returns the valid ones and how many were not.
+func (a *app) validateConfigs(t *workspace.Tree, paths []string) ([]*image.Config, int, error) {
+	opts := image.Options{
+		KnownPackage: func(name string) bool {
+			_, ok := t.Graph.Lookup(name)
+			return ok
+		},
+		UnknownPackage: unknownPackage,
+	}
+	var valid []*image.Config
+	invalid := 0
+	for _, path := range paths {
+		cfg, err := image.Load(path)
+		var de *image.DecodeError
+		switch {
+		case errors.As(err, &de):
+			for _, e := range unjoin(err) {
+				fmt.Fprintln(a.stdout, a.relPath(e.Error()))
+			}
+			invalid++
+			continue
+		case err != nil:
+			return nil, 0, usageError{err}
+		}
+		problems := image.Validate(cfg, opts)
+		for _, pr := range problems {
+			fmt.Fprintln(a.stdout, a.relPath(pr.String()))
+		}
+		switch errs, warnings := image.Errors(problems), len(problems)-image.Errors(problems); {
+		case errs > 0:
+			invalid++
+			continue
+		case warnings > 0:
+			fmt.Fprintf(a.stdout, "ok: %s (%d warning(s))\n", a.relPath(cfg.Path()), warnings)
+		default:
+			fmt.Fprintf(a.stdout, "ok: %s\n", a.relPath(cfg.Path()))
+		}
+		valid = append(valid, cfg)
+	}
+	return valid, invalid, nil
+}
+
+// makeImage makes one config's artifacts and prints them with the time
+// of each step.
+func (a *app) makeImage(ctx context.Context, t *workspace.Tree, cfg *image.Config, epoch int64, randomUUIDs bool) error {
+	p := t.Project
+	name := strings.TrimSuffix(filepath.Base(cfg.Path()), ".json")
+	buildDir := p.Path(p.Config.Project.BuildDir)
+	var repos []string
+	if local := filepath.Join(p.Path(p.Config.Project.OutDir), "RPMS"); fileExists(filepath.Join(local, "repodata", "repomd.xml")) {
+		repos = append(repos, local)
+	}
+	if tc := workspace.ToolchainRepoDir(buildDir); fileExists(filepath.Join(tc, "repodata", "repomd.xml")) {
+		repos = append(repos, tc)
+	}
+	if len(repos) == 0 {
+		return fmt.Errorf("%s: no repository to install from: run slipway toolchain and slipway build first", cfg.Path())
+	}
+	logDir := filepath.Join(buildDir, "logs", "images")
+	if err := os.MkdirAll(logDir, 0o755); err != nil {
+		return err
+	}
+	logPath := filepath.Join(logDir, name+".log")
+	log, err := os.Create(logPath)
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	outDir := filepath.Join(p.Path(p.Config.Project.OutDir), "images", name)
+	start := time.Now()
+	res, err := compose.Build(ctx, compose.Options{Config: cfg, Repos: repos, WorkDir: filepath.Join(buildDir, "images", name),
+		OutDir: outDir, Epoch: epoch, RandomUUIDs: randomUUIDs, Log: log,
+		Progress: func(step string) { fmt.Fprintf(a.stderr, "image %s: %s\n", name, step) }})
+	if err != nil {
+		return fmt.Errorf("%w (log: %s)", err, a.relPath(logPath))
+	}
+	fmt.Fprintf(a.stdout, "image %s: %d packages installed (%s)\n", name, len(res.Packages), a.relPath(filepath.Join(outDir, "manifest.json")))
+	for _, art := range res.Artifacts {
+		fmt.Fprintf(a.stdout, "  %-8s %9.1f MiB  %s\n", art.Type, float64(art.Size)/(1<<20), a.relPath(art.Path))
+	}
+	var steps []string
+	for _, s := range res.Steps {
+		steps = append(steps, fmt.Sprintf("%s %.1fs", s.Name, s.Duration.Seconds()))
+	}
+	fmt.Fprintf(a.stdout, "  steps: %s; total %.1fs\n", strings.Join(steps, ", "), time.Since(start).Seconds())
+	return nil
+}
+
+// sourceDateEpoch is $SOURCE_DATE_EPOCH, or 0 when it is unset or bad.
+func sourceDateEpoch() int64 {
+	n, _ := strconv.ParseInt(os.Getenv("SOURCE_DATE_EPOCH"), 10, 64)
+	return n
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // configPaths resolves the CONFIG argument, or lists every config directly

@@ -91,6 +91,15 @@ func (p *Partition) HasFlag(flag string) bool {
 	return false
 }
 
+// GPTType is the partition's GPT type GUID: TypeUUID, or the GUID its
+// Type names; "" when it has neither.
+func (p *Partition) GPTType() string {
+	if p.TypeUUID != "" {
+		return strings.ToUpper(p.TypeUUID)
+	}
+	return strings.ToUpper(partitionTypes[p.Type])
+}
+
 // RawBinary is a file copied byte for byte onto the disk.
 type RawBinary struct {
 	BinPath   string `json:"BinPath"`

@@ -61,17 +61,20 @@ var (
 	partitionTableTypes = []string{"gpt", "mbr"}
 	bootTypes           = []string{"", "efi", "legacy", "none"}
 	fsTypes             = []string{"", "fat32", "fat16", "vfat", "ext2", "ext3", "ext4", "xfs", "btrfs", "linux-swap"}
-	artifactTypes       = []string{"", "raw", "vhd", "vhd-fixed", "vhdx", "qcow2", "iso", "initrd", "ext4", "diff", "rdiff", "squashfs", "cosi", "tar.gz", "tar.xz"}
-	compressions        = []string{"", "gz", "xz", "zst", "tar.gz", "tar.xz", "tar.zst"}
-	partitionFlags      = []string{"esp", "boot", "grub", "bios_grub", "bios-grub", "dmroot"}
-	mountIdentifiers    = []string{"", "uuid", "partuuid", "partlabel"}
-	targetDiskTypes     = []string{"", "path", "raid"}
-	selinuxModes        = []string{"", "enforcing", "permissive", "force_enforcing"}
-	cgroupVersions      = []string{"", "version_one", "version_two"}
-	imaPolicies         = []string{"tcb", "appraise_tcb", "secure_boot"}
-	verityBehaviors     = []string{"", "ignore", "restart", "panic"}
-	bootProtos          = []string{"", "dhcp", "static", "bootp", "ibft"}
-	raidLevels          = []int{0, 1, 4, 5, 6, 10}
+	// artifactTypes are Azure Linux's, and slipway's own "oci" (an OCI
+	// image layout in a tar) and "docker-archive" (docker load's format).
+	artifactTypes = []string{"", "raw", "vhd", "vhd-fixed", "vhdx", "qcow2", "iso", "initrd", "ext4", "diff", "rdiff", "squashfs", "cosi", "tar.gz", "tar.xz",
+		"oci", "docker-archive"}
+	compressions     = []string{"", "gz", "xz", "zst", "tar.gz", "tar.xz", "tar.zst"}
+	partitionFlags   = []string{"esp", "boot", "grub", "bios_grub", "bios-grub", "dmroot"}
+	mountIdentifiers = []string{"", "uuid", "partuuid", "partlabel"}
+	targetDiskTypes  = []string{"", "path", "raid"}
+	selinuxModes     = []string{"", "enforcing", "permissive", "force_enforcing"}
+	cgroupVersions   = []string{"", "version_one", "version_two"}
+	imaPolicies      = []string{"tcb", "appraise_tcb", "secure_boot"}
+	verityBehaviors  = []string{"", "ignore", "restart", "panic"}
+	bootProtos       = []string{"", "dhcp", "static", "bootp", "ibft"}
+	raidLevels       = []int{0, 1, 4, 5, 6, 10}
 	// Partition type names and the GPT type GUIDs they stand for.
 	partitionTypes = map[string]string{
 		"linux":            "0fc63daf-8483-4772-8e79-3d69d8477de4",
