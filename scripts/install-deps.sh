@@ -6,7 +6,8 @@ packages="
   rpm rpm2cpio cpio librpm-dev python3-rpm gcc libc6-dev pkg-config
   createrepo-c dnf mmdebstrap
   graphviz
-  qemu-system-x86 qemu-utils ovmf grub-efi-amd64-bin mtools dosfstools gdisk e2fsprogs busybox-static
+  qemu-system-x86 qemu-utils ovmf grub-efi-amd64-bin grub-pc-bin mtools dosfstools gdisk e2fsprogs busybox-static
+  xorriso umoci skopeo xz-utils openssl
   git ca-certificates gnupg
 "
 if [ "$(id -u)" -ne 0 ]; then

@@ -23,7 +23,7 @@ import (
 const unknownPackage = "not provided by any spec or the toolchain (a remote repository may have it)"
 
 func (a *app) imageCommand() *cobra.Command {
-	var validateOnly, randomUUIDs bool
+	var validateOnly, randomUUIDs, rebuild bool
 	var epoch int64
 	cmd := &cobra.Command{
 		Use:   "image [CONFIG...]",
@@ -124,7 +124,7 @@ Exit status: 0 done, 1 problems found or a step failed, 2 usage error.`,
 			}
 			failed := 0
 			for _, cfg := range configs {
-				if err := a.makeImage(cmd.Context(), t, cfg, epoch, randomUUIDs); err != nil {
+				if err := a.makeImage(cmd.Context(), t, cfg, compose.Options{Epoch: epoch, RandomUUIDs: randomUUIDs, Rebuild: rebuild}); err != nil {
 					if errors.Is(err, context.Canceled) {
 						return err
 					}
@@ -140,6 +140,7 @@ Exit status: 0 done, 1 problems found or a step failed, 2 usage error.`,
 	}
 	cmd.Flags().BoolVar(&validateOnly, "validate-only", false, "only check the config(s)")
 	cmd.Flags().Int64Var(&epoch, "epoch", 0, "time of every file, in seconds since 1970 (default: $SOURCE_DATE_EPOCH, else 2020-01-01)")
+	cmd.Flags().BoolVar(&rebuild, "rebuild", false, "make the images even if their inputs did not change since the last run")
 	cmd.Flags().BoolVar(&randomUUIDs, "random-uuids", false, "give the disk and partitions random UUIDs instead of ones derived from the config name")
 	return cmd
 }
@@ -189,7 +190,7 @@ func (a *app) validateConfigs(t *workspace.Tree, paths []string) ([]*image.Confi
 
 // makeImage makes one config's artifacts and prints them with the time
 // of each step.
-func (a *app) makeImage(ctx context.Context, t *workspace.Tree, cfg *image.Config, epoch int64, randomUUIDs bool) error {
+func (a *app) makeImage(ctx context.Context, t *workspace.Tree, cfg *image.Config, o compose.Options) error {
 	p := t.Project
 	name := strings.TrimSuffix(filepath.Base(cfg.Path()), ".json")
 	buildDir := p.Path(p.Config.Project.BuildDir)
@@ -215,15 +216,22 @@ func (a *app) makeImage(ctx context.Context, t *workspace.Tree, cfg *image.Confi
 	defer log.Close()
 	outDir := filepath.Join(p.Path(p.Config.Project.OutDir), "images", name)
 	start := time.Now()
-	res, err := compose.Build(ctx, compose.Options{Config: cfg, Repos: repos, WorkDir: filepath.Join(buildDir, "images", name),
-		OutDir: outDir, Epoch: epoch, RandomUUIDs: randomUUIDs, Log: log,
-		Progress: func(step string) { fmt.Fprintf(a.stderr, "image %s: %s\n", name, step) }})
+	o.Config, o.Repos, o.WorkDir, o.OutDir, o.Log = cfg, repos, filepath.Join(buildDir, "images", name), outDir, log
+	o.Progress = func(step string) { fmt.Fprintf(a.stderr, "image %s: %s\n", name, step) }
+	res, err := compose.Build(ctx, o)
 	if err != nil {
 		return fmt.Errorf("%w (log: %s)", err, a.relPath(logPath))
 	}
-	fmt.Fprintf(a.stdout, "image %s: %d packages installed (%s)\n", name, len(res.Packages), a.relPath(filepath.Join(outDir, "manifest.json")))
+	if res.Reused {
+		fmt.Fprintf(a.stdout, "image %s: up to date (same config, packages and settings as the last run; --rebuild makes it again)\n", name)
+	} else {
+		fmt.Fprintf(a.stdout, "image %s: %d packages installed (%s)\n", name, len(res.Packages), a.relPath(filepath.Join(outDir, "manifest.json")))
+	}
 	for _, art := range res.Artifacts {
 		fmt.Fprintf(a.stdout, "  %-8s %9.1f MiB  %s\n", art.Type, float64(art.Size)/(1<<20), a.relPath(art.Path))
+	}
+	if res.Reused {
+		return nil
 	}
 	var steps []string
 	for _, s := range res.Steps {

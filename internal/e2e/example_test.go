@@ -5,6 +5,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,9 @@ import (
 	"slipway/internal/buildroot"
 	"slipway/internal/fetch"
 	"slipway/internal/graph"
+	"slipway/internal/image"
+	"slipway/internal/image/compose"
+	"slipway/internal/image/imagetest"
 	"slipway/internal/project"
 	"slipway/internal/testutil"
 	"slipway/internal/toolchain"
@@ -178,6 +182,98 @@ func TestExampleFromNothing(t *testing.T) {
 		t.Errorf("after libtiny's patch changed: built %v", built)
 	}
 	t.Logf("after libtiny's patch changed: built %v, reused %v", built, decided(sum, build.Reused))
+
+	checkImages(t, dir)
+}
+
+// makeImage makes one of the example's image configs from its packages
+// and toolchain, into out (a new directory when "").
+func makeImage(t *testing.T, dir, config, out string) *compose.Result {
+	t.Helper()
+	cfg, err := image.Load(filepath.Join(dir, "imageconfigs", config+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out == "" {
+		out = t.TempDir()
+	}
+	var log strings.Builder
+	res, err := compose.Build(context.Background(), compose.Options{Config: cfg, Log: &log,
+		Repos:   []string{filepath.Join(dir, "out", "RPMS"), workspace.ToolchainRepoDir(filepath.Join(dir, "build"))},
+		WorkDir: filepath.Join(dir, "build", "images", config), OutDir: out})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, tail(log.String()))
+	}
+	var steps []string
+	for _, s := range res.Steps {
+		steps = append(steps, fmt.Sprintf("%s %.1fs", s.Name, s.Duration.Seconds()))
+	}
+	t.Logf("image %s: %s", config, strings.Join(steps, ", "))
+	return res
+}
+
+// bootMarker is what the example images' own boot script prints last.
+const bootMarker = "tiny: booted Tiny Linux"
+
+// checkImages makes the example's images from its packages: the EFI disk
+// boots as VHD and VHDX to its init's banner, and its raw form is the same
+// bytes twice; the container unpacks with umoci and runs its shell; the
+// live ISO boots under BIOS.
+func checkImages(t *testing.T, dir string) {
+	testutil.RequireTools(t, "qemu-system-x86_64", "umoci", "xorriso")
+	ctx := context.Background()
+	efi := makeImage(t, dir, "tiny-efi", "")
+	ovmf := imagetest.OVMF(t)
+	for _, a := range efi.Artifacts {
+		format := map[string]string{"vhd": "vpc", "vhdx": "vhdx"}[a.Type]
+		took, err := imagetest.Boot(ctx, imagetest.BootOptions{Firmware: "efi", Disk: a.Path, DiskFormat: format, Marker: bootMarker})
+		if err != nil {
+			t.Errorf("booting %s: %v", a.Path, err)
+		} else {
+			t.Logf("%s booted to its banner in %.1f s (%s)", filepath.Base(a.Path), took.Seconds(), ovmf)
+		}
+	}
+
+	// Reproducible: the EFI config's disk as raw, twice.
+	cfgData, _ := os.ReadFile(filepath.Join(dir, "imageconfigs", "tiny-efi.json"))
+	rawCfg := strings.Replace(string(cfgData), `"Type": "vhdx"`, `"Type": "raw"`, 1)
+	os.WriteFile(filepath.Join(dir, "imageconfigs", "tiny-efi-raw.json"), []byte(rawCfg), 0o644)
+	first, second := makeImage(t, dir, "tiny-efi-raw", ""), makeImage(t, dir, "tiny-efi-raw", "")
+	if first.Artifacts[0].Type != "raw" || first.Artifacts[0].SHA256 != second.Artifacts[0].SHA256 {
+		t.Errorf("the raw disk differs between two runs: %+v, %+v", first.Artifacts[0], second.Artifacts[0])
+	}
+
+	// The container: umoci unpacks the OCI image and its shell runs.
+	ctr := makeImage(t, dir, "tiny-container", "")
+	again := makeImage(t, dir, "tiny-container", "")
+	for i, a := range ctr.Artifacts {
+		if a.SHA256 != again.Artifacts[i].SHA256 {
+			t.Errorf("%s differs between two runs", filepath.Base(a.Path))
+		}
+		if a.Type != "oci" {
+			continue
+		}
+		layout, bundle := t.TempDir(), filepath.Join(t.TempDir(), "bundle")
+		if out, err := exec.Command("tar", "-xf", a.Path, "-C", layout).CombinedOutput(); err != nil {
+			t.Fatalf("tar -xf %s: %v\n%s", a.Path, err, out)
+		}
+		if out, err := exec.Command("umoci", "unpack", "--image", layout+":latest", bundle).CombinedOutput(); err != nil {
+			t.Fatalf("umoci unpack: %v\n%s", err, out)
+		}
+		out, err := exec.Command("chroot", filepath.Join(bundle, "rootfs"), "/bin/sh", "-c", ". /etc/os-release; echo $NAME").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "Tiny") {
+			t.Errorf("running the container's shell: %v: %s", err, out)
+		}
+	}
+
+	// The live ISO boots under BIOS.
+	iso := makeImage(t, dir, "tiny-iso", "")
+	took, err := imagetest.Boot(ctx, imagetest.BootOptions{Firmware: "bios", CDROM: iso.Artifacts[0].Path, Marker: bootMarker})
+	if err != nil {
+		t.Errorf("booting the ISO: %v", err)
+	} else {
+		t.Logf("the ISO booted to its banner in %.1f s", took.Seconds())
+	}
 }
 
 // packageBuilds counts the package stage's builds: the specs of the tree

@@ -132,7 +132,11 @@ func (j *job) artifacts(ctx context.Context) error {
 		if err := j.timed(ctx, fileName(t.a, t.k), func() error { return j.rootArtifact(ctx, t.a, t.k, out) }); err != nil {
 			return err
 		}
-		if err := j.addArtifact(t.a.Name, strings.TrimPrefix(filepath.Ext(out), "."), out); err != nil {
+		label := t.a.Type
+		if label == "" {
+			label = t.a.Compression
+		}
+		if err := j.addArtifact(t.a.Name, label, out); err != nil {
 			return err
 		}
 	}

@@ -51,6 +51,8 @@ type Options struct {
 	Log io.Writer
 	// Progress, when set, is told as each step starts.
 	Progress func(step string)
+	// Rebuild makes the image even when the last run's inputs were the same.
+	Rebuild bool
 }
 
 // Result is what Build made.
@@ -58,6 +60,9 @@ type Result struct {
 	Artifacts []Artifact
 	Packages  []Package // installed in the image: the manifest
 	Steps     []Step
+	// Reused says the artifacts of the last run were kept: its inputs
+	// (config directory, repositories, epoch, seed) had not changed.
+	Reused bool
 }
 
 // Artifact is one file made.
@@ -83,6 +88,7 @@ type job struct {
 	staged string // OutDir's staging directory
 	res    Result
 	epoch  int64
+	key    string // of the inputs
 	layer  *container.Layer // the root as a container layer, made once
 }
 
@@ -106,6 +112,14 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	}
 	if err := j.unsupported(); err != nil {
 		return nil, err
+	}
+	key, err := j.inputsKey()
+	if err != nil {
+		return nil, err
+	}
+	j.key = key
+	if prev := previous(o.OutDir, key); prev != nil && !o.Rebuild && !o.RandomUUIDs {
+		return prev, nil
 	}
 	if err := os.RemoveAll(o.WorkDir); err != nil {
 		return nil, err
@@ -231,7 +245,7 @@ func (j *job) publish() error {
 		}
 		j.res.Artifacts[i].Path = final
 	}
-	data, err := manifestJSON(j.o.Config.Path(), &j.res)
+	data, err := manifestJSON(j.o.Config.Path(), j.key, &j.res)
 	if err != nil {
 		return err
 	}

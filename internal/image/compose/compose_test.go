@@ -173,6 +173,10 @@ func TestContainerImageWithAccountsFilesAndScripts(t *testing.T) {
 		t.Errorf("manifest.json: %s", data)
 	}
 
+	// Nothing changed: the last run's artifacts are kept.
+	if res := build(out); !res.Reused || len(res.Artifacts) != 2 {
+		t.Errorf("a second run into the same directory should reuse the artifacts: %+v", res)
+	}
 	// The same packages and config give the same bytes.
 	again := build(t.TempDir())
 	for i, a := range res.Artifacts {

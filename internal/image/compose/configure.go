@@ -99,7 +99,10 @@ func (j *job) scripts(ctx context.Context) error {
 	}
 	root := j.root.Path()
 	junk := []string{"/var/cache/dnf", "/var/lib/dnf", "/var/log/dnf.log", "/var/log/dnf.librepo.log",
-		"/var/log/dnf.rpm.log", "/var/log/hawkey.log", "/var/lib/rpm/.rpm.lock", "/var/lib/rpm/rpmdb.sqlite-shm"}
+		"/var/log/dnf.rpm.log", "/var/log/hawkey.log", "/var/lib/rpm/.rpm.lock", "/var/lib/rpm/rpmdb.sqlite-shm",
+		// ldconfig's record of the inodes and times it saw: a cache it
+		// remakes, and different on every install.
+		"/var/cache/ldconfig/aux-cache"}
 	if j.sc.RemoveRpmDb {
 		junk = append(junk, "/var/lib/rpm")
 	}

@@ -69,17 +69,21 @@ func (j *job) manifest(ctx context.Context) error {
 	return nil
 }
 
-// manifestJSON is out/images/<name>/manifest.json: the config, the
-// packages installed, the artifacts and the time of each step.
-func manifestJSON(config string, r *Result) ([]byte, error) {
-	doc := struct {
-		Config    string     `json:"config"`
-		Packages  []Package  `json:"packages"`
-		Artifacts []Artifact `json:"artifacts"`
-		Steps     []Step     `json:"steps"`
-	}{Config: config, Packages: r.Packages, Steps: r.Steps}
+// manifestDoc is out/images/<name>/manifest.json: the config, the key of
+// its inputs, the packages installed, the artifacts (file names beside the
+// manifest) and the time of each step.
+type manifestDoc struct {
+	Config    string     `json:"config"`
+	Inputs    string     `json:"inputs"`
+	Packages  []Package  `json:"packages"`
+	Artifacts []Artifact `json:"artifacts"`
+	Steps     []Step     `json:"steps"`
+}
+
+func manifestJSON(config, inputs string, r *Result) ([]byte, error) {
+	doc := manifestDoc{Config: config, Inputs: inputs, Packages: r.Packages, Steps: r.Steps}
 	for _, a := range r.Artifacts {
-		a.Path = filepath.Base(a.Path) // beside the manifest
+		a.Path = filepath.Base(a.Path)
 		doc.Artifacts = append(doc.Artifacts, a)
 	}
 	return json.MarshalIndent(doc, "", "  ")
