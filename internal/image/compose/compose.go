@@ -88,7 +88,7 @@ type job struct {
 	staged string // OutDir's staging directory
 	res    Result
 	epoch  int64
-	key    string // of the inputs
+	key    string           // of the inputs
 	layer  *container.Layer // the root as a container layer, made once
 }
 
