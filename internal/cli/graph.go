@@ -135,7 +135,7 @@ func writeUnresolved(w io.Writer, list []graph.Unresolved, limit int) {
 	if len(list) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "%d unresolved capabilities (expected from the toolchain or a remote repository):\n", len(list))
+	fmt.Fprintf(w, "%d capabilities no spec declares (generated ones are found in the RPMs built first; the rest must come from the toolchain or a remote repository):\n", len(list))
 	for i, u := range list {
 		if limit > 0 && i == limit {
 			fmt.Fprintf(w, "  ... and %d more (slipway plan lists them all)\n", len(list)-limit)
