@@ -255,17 +255,21 @@ func fileExists(path string) bool {
 // configPaths resolves the CONFIG argument, or lists every config directly
 // in configsDir when there is none.
 func configPaths(configsDir string, args []string) ([]string, error) {
-	if len(args) == 1 {
-		path, ok := image.ConfigPath(configsDir, args[0])
-		if !ok {
-			return nil, fmt.Errorf("%q is not an image config: give a .json path or the name of a config in %s", args[0], configsDir)
+	if len(args) > 0 {
+		var paths []string
+		for _, arg := range args {
+			path, ok := image.ConfigPath(configsDir, arg)
+			if !ok {
+				return nil, fmt.Errorf("%q is not an image config: give a .json path or the name of a config in %s", arg, configsDir)
+			}
+			if st, err := os.Stat(path); err != nil {
+				return nil, fmt.Errorf("image config %s: %w", path, errors.Unwrap(err))
+			} else if st.IsDir() {
+				return nil, fmt.Errorf("image config %s is a directory", path)
+			}
+			paths = append(paths, path)
 		}
-		if st, err := os.Stat(path); err != nil {
-			return nil, fmt.Errorf("image config %s: %w", path, errors.Unwrap(err))
-		} else if st.IsDir() {
-			return nil, fmt.Errorf("image config %s is a directory", path)
-		}
-		return []string{path}, nil
+		return paths, nil
 	}
 	entries, err := os.ReadDir(configsDir)
 	if errors.Is(err, fs.ErrNotExist) {

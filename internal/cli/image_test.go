@@ -30,23 +30,24 @@ const goodImage = `{
 }`
 
 func TestImageUsage(t *testing.T) {
-	dir := imageProject(t, map[string]string{"img.json": goodImage})
+	dir := imageProject(t, map[string]string{"img.json": goodImage, "lists/base.json": `{"packages": ["tool"]}`})
 	for _, tc := range []struct {
 		args []string
+		code int
 		want string
 	}{
-		{[]string{"image", "img"}, "building images is not implemented yet; use --validate-only"},
-		{[]string{"image", "nothere", "--validate-only"}, `"nothere" is not an image config`},
-		{[]string{"image", "nothere.json", "--validate-only"}, "image config nothere.json: no such file or directory"},
-		{[]string{"image", "a", "b", "--validate-only"}, "at most one CONFIG"},
+		{[]string{"image", "img"}, exitFailed, "no repository to install from: run slipway toolchain and slipway build first"},
+		{[]string{"image", "nothere", "--validate-only"}, exitUsage, `"nothere" is not an image config`},
+		{[]string{"image", "nothere.json", "--validate-only"}, exitUsage, "image config nothere.json: no such file or directory"},
+		{[]string{"image", "img", "other", "--validate-only"}, exitUsage, `"other" is not an image config`},
 	} {
 		code, _, stderr := run(t, append(tc.args, "-C", dir)...)
-		if code != exitUsage || !strings.Contains(stderr, tc.want) {
+		if code != tc.code || !strings.Contains(stderr, tc.want) {
 			t.Errorf("%v: exit %d, stderr:\n%s", tc.args, code, stderr)
 		}
 	}
 	code, stdout, _ := run(t, "image", "--help")
-	if code != exitOK || !strings.Contains(stdout, "--validate-only") || !strings.Contains(stdout, "not\nimplemented yet") {
+	if code != exitOK || !strings.Contains(stdout, "--validate-only") || !strings.Contains(stdout, "out/images/<config>/") {
 		t.Errorf("help: exit %d:\n%s", code, stdout)
 	}
 }
