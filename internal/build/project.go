@@ -75,11 +75,9 @@ func RunProject(ctx context.Context, p *project.Project, tree *workspace.Tree, o
 			return nil, err
 		}
 	}
-	var headers []*rpm.Header
+	var headers []*rpm.Header // with a custom base root, what it provides is not known package by package
 	if o.BaseRootfs == "" {
-		if headers, err = workspace.ToolchainHeaders(p); err != nil {
-			return nil, err
-		}
+		headers = tree.Toolchain
 	}
 	return Run(ctx, Options{
 		SpecsDir: p.Path(p.Config.Project.SpecsDir), BuildDir: buildDir, OutDir: p.Path(p.Config.Project.OutDir),

@@ -245,9 +245,6 @@ func dnfArgs(dnf, home, root string, repos []string) ([]string, error) {
 			return nil, fmt.Errorf("buildroot: %w", err)
 		}
 		id := fmt.Sprintf("slipway-%d", i)
-		if i == 0 && len(repos) == 1 {
-			id = "slipway-base"
-		}
 		argv = append(argv, "--repofrompath="+id+",file://"+abs, "--repo="+id,
 			fmt.Sprintf("--setopt=%s.priority=%d", id, 10+i))
 	}

@@ -84,7 +84,6 @@ func (r ImageRoot) InstallPackages(ctx context.Context, in PackageInstall) error
 	if in.Epoch != 0 {
 		s.Env = append(s.Env, fmt.Sprintf("SOURCE_DATE_EPOCH=%d", in.Epoch))
 	}
-	s.Binds = nil
 	out := &lockedBuffer{}
 	s.Stdout, s.Stderr = teeTo(out, r.Log), teeTo(out, r.Log)
 	res, err := run(ctx, s, true)

@@ -14,6 +14,19 @@ import (
 	"strings"
 )
 
+// DefaultEpoch (2020-01-01T00:00:00Z) is the time given to every file,
+// file system and archive entry of an image when no epoch
+// (SOURCE_DATE_EPOCH) is set; FAT cannot store times before 1980.
+const DefaultEpoch = 1577836800
+
+// EpochOrDefault is epoch, or DefaultEpoch when it is 0.
+func EpochOrDefault(epoch int64) int64 {
+	if epoch == 0 {
+		return DefaultEpoch
+	}
+	return epoch
+}
+
 // Config is one image config file.
 type Config struct {
 	// Disks are the disks the image is made of; none for a rootfs-only

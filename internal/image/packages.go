@@ -16,6 +16,12 @@ func Packages(configPath string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	return cfg.Packages()
+}
+
+// Packages is Packages of a loaded config.
+func (cfg *Config) Packages() ([]string, error) {
+	configPath := cfg.Path()
 	if len(cfg.SystemConfigs) == 0 {
 		return nil, fmt.Errorf("%s: no SystemConfigs", configPath)
 	}

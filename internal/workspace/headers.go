@@ -28,10 +28,10 @@ type cachedHeader struct {
 	Header  *rpm.Header `json:"header"`
 }
 
-// ToolchainHeaders reads the headers of the RPMs in the toolchain
+// toolchainHeaders reads the headers of the RPMs in the toolchain
 // repository, in file name order; none if there is no repository yet.
 // Headers are cached (by file size and modification time) beside it.
-func ToolchainHeaders(p *project.Project) ([]*rpm.Header, error) {
+func toolchainHeaders(p *project.Project) ([]*rpm.Header, error) {
 	buildDir := p.Path(p.Config.Project.BuildDir)
 	return readHeaders(ToolchainRepoDir(buildDir), filepath.Join(buildDir, "toolchain", "headers.json"))
 }

@@ -17,6 +17,7 @@ import (
 	"slipway/internal/graph"
 	"slipway/internal/image"
 	"slipway/internal/project"
+	"slipway/internal/rpm"
 	"slipway/internal/spec"
 )
 
@@ -31,6 +32,9 @@ type Tree struct {
 	Project *project.Project
 	Eval    *spec.Result
 	Graph   *graph.Graph
+	// Toolchain are the headers of the toolchain repository's RPMs (none
+	// before the toolchain stage has run).
+	Toolchain []*rpm.Header
 	// GraphTime is how long building the graph took.
 	GraphTime time.Duration
 }
@@ -63,7 +67,7 @@ func Load(ctx context.Context, p *project.Project, opts Options) (*Tree, error) 
 	if err != nil {
 		return nil, err
 	}
-	headers, err := ToolchainHeaders(p)
+	headers, err := toolchainHeaders(p)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +75,7 @@ func Load(ctx context.Context, p *project.Project, opts Options) (*Tree, error) 
 	learned := graph.ReadLearned(LearnedPath(p.Path(p.Config.Project.BuildDir)))
 	g := graph.Build(graph.Input{Specs: res.Specs, Prebuilt: withHeaders(prebuilt, headers), Learned: learned,
 		Arch: p.Config.Project.Arch})
-	return &Tree{Project: p, Eval: res, Graph: g, GraphTime: time.Since(start)}, nil
+	return &Tree{Project: p, Eval: res, Graph: g, Toolchain: headers, GraphTime: time.Since(start)}, nil
 }
 
 // MacroSet is the project's macro environment: rpm.vendor_macros,

@@ -146,7 +146,8 @@ func (j *job) artifacts(ctx context.Context) error {
 	return nil
 }
 
-// timed runs one part of the artifacts step and records its time.
+// timed runs one step of the work, logs its start, records its time and
+// names the config and the step in its error.
 func (j *job) timed(ctx context.Context, name string, run func() error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -282,9 +283,9 @@ func (j *job) cmdline() string {
 // diskArtifacts makes the partitioned disk once (initramfs, GRUB, file
 // systems) and writes each requested format of it.
 func (j *job) diskArtifacts(ctx context.Context, artifacts []image.Artifact) error {
-	dp, err := j.planDisk()
-	if err != nil {
-		return err
+	dp := j.disk
+	if dp == nil {
+		return fmt.Errorf("disk artifacts need a disk with partitions")
 	}
 	if err := j.timed(ctx, "boot", func() error { return j.prepareBoot(ctx, dp) }); err != nil {
 		return err

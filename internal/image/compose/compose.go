@@ -27,7 +27,6 @@ import (
 	"slipway/internal/fsutil"
 	"slipway/internal/image"
 	"slipway/internal/image/container"
-	"slipway/internal/image/disk"
 )
 
 // Options say what to make and where.
@@ -41,7 +40,7 @@ type Options struct {
 	WorkDir string
 	// OutDir receives the artifacts (out/images/<name>) and manifest.json.
 	OutDir string
-	// Epoch is SOURCE_DATE_EPOCH: the time of every file; 0 = disk.DefaultEpoch.
+	// Epoch is SOURCE_DATE_EPOCH: the time of every file; 0 = image.DefaultEpoch.
 	Epoch int64
 	// Seed makes the disk and partition UUIDs; "" = the config's file
 	// name. RandomUUIDs uses new random ones instead.
@@ -85,7 +84,8 @@ type job struct {
 	o      Options
 	sc     *image.SystemConfig
 	root   buildroot.ImageRoot
-	staged string // OutDir's staging directory
+	staged string    // OutDir's staging directory
+	disk   *diskPlan // the partitioned disk, if the config has one
 	res    Result
 	epoch  int64
 	key    string           // of the inputs
@@ -100,10 +100,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if len(cfg.SystemConfigs) == 0 {
 		return nil, fmt.Errorf("%s: no SystemConfigs", cfg.Path())
 	}
-	j := &job{o: o, sc: defaultSystem(cfg), epoch: o.Epoch}
-	if j.epoch == 0 {
-		j.epoch = disk.DefaultEpoch
-	}
+	j := &job{o: o, sc: defaultSystem(cfg), epoch: image.EpochOrDefault(o.Epoch)}
 	if j.o.Seed == "" {
 		j.o.Seed = strings.TrimSuffix(filepath.Base(cfg.Path()), ".json")
 	}
@@ -113,6 +110,11 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err := j.unsupported(); err != nil {
 		return nil, err
 	}
+	dp, err := j.planDisk()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.Path(), err)
+	}
+	j.disk = dp
 	key, err := j.inputsKey()
 	if err != nil {
 		return nil, err
@@ -138,7 +140,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	j.staged = staged
 	j.root = buildroot.ImageRoot{Dir: filepath.Join(o.WorkDir, "root"), Log: j.o.Log}
 
-	packages, err := image.Packages(cfg.Path())
+	packages, err := cfg.Packages()
 	if err != nil {
 		return nil, err
 	}
@@ -153,36 +155,19 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		{"manifest", j.manifest},
 		{"configure", j.configure},
 		{"scripts", j.scripts},
-		{"artifacts", j.artifacts},
 	}
 	for _, s := range steps {
-		if err := j.step(ctx, s.name, s.run); err != nil {
+		if err := j.timed(ctx, s.name, func() error { return s.run(ctx) }); err != nil {
 			return nil, err
 		}
+	}
+	if err := j.artifacts(ctx); err != nil { // timed artifact by artifact
+		return nil, err
 	}
 	if err := j.publish(); err != nil {
 		return nil, err
 	}
 	return &j.res, nil
-}
-
-// step runs and times one step; the artifacts step times its own parts.
-func (j *job) step(ctx context.Context, name string, run func(context.Context) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if j.o.Progress != nil {
-		j.o.Progress(name)
-	}
-	fmt.Fprintf(j.o.Log, "slipway: == %s ==\n", name)
-	start := time.Now()
-	if err := run(ctx); err != nil {
-		return fmt.Errorf("%s: %s: %w", j.o.Config.Path(), name, err)
-	}
-	if name != "artifacts" {
-		j.res.Steps = append(j.res.Steps, Step{name, time.Since(start)})
-	}
-	return nil
 }
 
 // defaultSystem is the system config an image is made of: the one marked

@@ -26,11 +26,7 @@ func (j *job) configure(ctx context.Context) error {
 			return err
 		}
 	}
-	dp, err := j.planDisk()
-	if err != nil {
-		return err
-	}
-	if dp != nil {
+	if dp := j.disk; dp != nil {
 		old, err := readFileIn(root, "/etc/fstab")
 		if err != nil {
 			return err
@@ -205,4 +201,13 @@ func inRoot(root, path string) (string, error) {
 		dir = next
 	}
 	return filepath.Join(dir, filepath.Base(clean)), nil
+}
+
+// readFileIn reads a file of the image root, "" if it is missing.
+func readFileIn(root, path string) (string, error) {
+	data, err := os.ReadFile(filepath.Join(root, path))
+	if os.IsNotExist(err) {
+		return "", nil
+	}
+	return string(data), err
 }

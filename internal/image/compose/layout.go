@@ -1,7 +1,6 @@
 package compose
 
 import (
-	"crypto/rand"
 	"fmt"
 	"path"
 	"sort"
@@ -75,7 +74,7 @@ func (j *job) planDisk() (*diskPlan, error) {
 				part.Flags = append(part.Flags, "legacy_boot")
 			}
 			if j.o.RandomUUIDs {
-				part.UUID = randomUUID()
+				part.UUID = disk.RandomUUID()
 			}
 			l.Partitions = append(l.Partitions, part)
 			s := settings[p.ID]
@@ -88,7 +87,7 @@ func (j *job) planDisk() (*diskPlan, error) {
 			return nil, fmt.Errorf("Disks[%d]: no partition is mounted at /", d)
 		}
 		if j.o.RandomUUIDs {
-			l.DiskGUID = randomUUID()
+			l.DiskGUID = disk.RandomUUID()
 		}
 		dp.layout = l.WithUUIDs(j.o.Seed)
 		return dp, nil
@@ -151,12 +150,4 @@ func (dp *diskPlan) fstab(old string) string {
 		b.WriteString(l.text + "\n")
 	}
 	return b.String()
-}
-
-func randomUUID() string {
-	var u [16]byte
-	rand.Read(u[:])
-	u[6] = u[6]&0x0f | 0x40
-	u[8] = u[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
 }

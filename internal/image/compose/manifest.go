@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -87,13 +86,4 @@ func manifestJSON(config, inputs string, r *Result) ([]byte, error) {
 		doc.Artifacts = append(doc.Artifacts, a)
 	}
 	return json.MarshalIndent(doc, "", "  ")
-}
-
-// readFileIn reads a file of the image root, "" if it is missing.
-func readFileIn(root, path string) (string, error) {
-	data, err := os.ReadFile(filepath.Join(root, path))
-	if os.IsNotExist(err) {
-		return "", nil
-	}
-	return string(data), err
 }

@@ -8,16 +8,14 @@ package container
 import (
 	"context"
 	"time"
-)
 
-// DefaultEpoch is the time stamped on everything when Options.Epoch is 0:
-// 2020-01-01T00:00:00Z.
-const DefaultEpoch = 1577836800
+	"slipway/internal/image"
+)
 
 // Options are shared by all writers.
 type Options struct {
 	// Epoch (SOURCE_DATE_EPOCH) is every mtime in the archives and the
-	// image's created time; 0 means DefaultEpoch.
+	// image's created time; 0 means image.DefaultEpoch.
 	Epoch int64
 	// Arch is the OCI architecture ("amd64", "arm64"; the RPM names
 	// x86_64 and aarch64 are accepted too), default "amd64". OS defaults
@@ -33,10 +31,7 @@ type Options struct {
 }
 
 func (o Options) epoch() time.Time {
-	if o.Epoch == 0 {
-		return time.Unix(DefaultEpoch, 0).UTC()
-	}
-	return time.Unix(o.Epoch, 0).UTC()
+	return time.Unix(image.EpochOrDefault(o.Epoch), 0).UTC()
 }
 
 // platform returns the OCI os, architecture and variant.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"slipway/internal/fsutil"
 )
 
 // Convert writes the raw disk image raw to out in format: "vhd" (fixed
@@ -55,7 +57,7 @@ func Convert(ctx context.Context, raw, format, out string) error {
 	if got != size {
 		return fmt.Errorf("convert %s to %s: qemu-img info says the virtual size is %d bytes, want %d", raw, format, got, size)
 	}
-	if err := syncFile(tmp); err != nil {
+	if err := fsutil.SyncFile(tmp); err != nil {
 		return err
 	}
 	return os.Rename(tmp, out)

@@ -5,6 +5,7 @@
 package disk
 
 import (
+	"crypto/rand"
 	"crypto/sha1"
 	"fmt"
 	"regexp"
@@ -34,13 +35,9 @@ type Layout struct {
 	Partitions []Partition
 	DiskGUID   string // required, like Partition.UUID
 	// Epoch is the time (seconds since 1970, as SOURCE_DATE_EPOCH) given to
-	// every file and filesystem timestamp; 0 means DefaultEpoch.
+	// every file and filesystem timestamp; 0 means image.DefaultEpoch.
 	Epoch int64
 }
-
-// DefaultEpoch (2020-01-01T00:00:00Z) is the file time used when
-// Layout.Epoch is 0; FAT cannot store times before 1980.
-const DefaultEpoch = 1577836800
 
 // GPT partition type GUIDs.
 const (
@@ -70,8 +67,21 @@ func DeterministicUUID(seed string) string {
 	h := sha1.New()
 	h.Write(slipwayNamespace[:])
 	h.Write([]byte(seed))
-	u := h.Sum(nil)[:16]
-	u[6] = u[6]&0x0f | 0x50
+	return formatUUID(h.Sum(nil)[:16], 5)
+}
+
+// RandomUUID returns a new random (version 4) UUID, for when an image's
+// disks should not be the same on every run.
+func RandomUUID() string {
+	u := make([]byte, 16)
+	rand.Read(u)
+	return formatUUID(u, 4)
+}
+
+// formatUUID sets the version and the RFC 4122 variant of 16 bytes and
+// writes them as a UUID.
+func formatUUID(u []byte, version byte) string {
+	u[6] = u[6]&0x0f | version<<4
 	u[8] = u[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
 }

@@ -39,8 +39,8 @@ func InstallGRUBEFI(ctx context.Context, espDir, rootUUID, kernelCmdline string)
 	if !uuidRE.MatchString(rootUUID) {
 		return fmt.Errorf("root filesystem UUID %q is not a UUID", rootUUID)
 	}
-	if strings.ContainsAny(kernelCmdline, grubSpecial) {
-		return fmt.Errorf("kernel command line %q: GRUB script characters (%q) are not allowed", kernelCmdline, grubSpecial)
+	if err := CheckKernelCmdline(kernelCmdline); err != nil {
+		return err
 	}
 	tmpDir, err := os.MkdirTemp("", "slipway-grub-")
 	if err != nil {
@@ -61,6 +61,15 @@ func InstallGRUBEFI(ctx context.Context, espDir, rootUUID, kernelCmdline string)
 		return err
 	}
 	return fsutil.WriteFileAtomic(filepath.Join(espDir, "EFI", "BOOT", "BOOTX64.EFI"), data, 0o644)
+}
+
+// CheckKernelCmdline refuses a kernel command line that GRUB's script
+// parser would interpret rather than pass on.
+func CheckKernelCmdline(cmdline string) error {
+	if strings.ContainsAny(cmdline, grubSpecial) {
+		return fmt.Errorf("kernel command line %q: GRUB script characters (%q) are not allowed", cmdline, grubSpecial)
+	}
+	return nil
 }
 
 // grubSpecial are the characters GRUB's script parser would interpret.

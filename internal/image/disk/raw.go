@@ -10,6 +10,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"slipway/internal/fsutil"
+	"slipway/internal/image"
 )
 
 // run runs argv with extra environment variables and returns its standard
@@ -35,10 +38,7 @@ func MakeRaw(ctx context.Context, layout Layout, out string) (err error) {
 	if err != nil {
 		return fmt.Errorf("disk layout for %s: %w", out, err)
 	}
-	epoch := layout.Epoch
-	if epoch == 0 {
-		epoch = DefaultEpoch
-	}
+	epoch := image.EpochOrDefault(layout.Epoch)
 	tmpDir, err := os.MkdirTemp(filepath.Dir(out), ".tmp-"+filepath.Base(out)+"-")
 	if err != nil {
 		return err
@@ -76,7 +76,7 @@ func MakeRaw(ctx context.Context, layout Layout, out string) (err error) {
 			return err
 		}
 	}
-	if err := syncFile(image); err != nil {
+	if err := fsutil.SyncFile(image); err != nil {
 		return err
 	}
 	return os.Rename(image, out)
@@ -88,18 +88,6 @@ func makeSparse(path string, size int64) error {
 		return err
 	}
 	if err := f.Truncate(size); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-func syncFile(path string) error {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
 		f.Close()
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"slipway/internal/image"
 	"slipway/internal/testutil"
 )
 
@@ -165,7 +166,7 @@ func TestFAT32CaseClash(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := Partition{Name: "esp", FsType: "fat32", Dir: dir, UUID: DeterministicUUID("clash")}
-	if err := makeFAT32(context.Background(), p, img, DefaultEpoch); err == nil || !strings.Contains(err.Error(), "ignores case") {
+	if err := makeFAT32(context.Background(), p, img, image.DefaultEpoch); err == nil || !strings.Contains(err.Error(), "ignores case") {
 		t.Fatalf("makeFAT32 with EFI/BOOT and EFI/boot: %v, want a case clash error", err)
 	}
 }

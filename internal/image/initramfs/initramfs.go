@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strings"
 
+	"slipway/internal/image"
 	"slipway/internal/image/cpio"
 )
 
@@ -27,10 +28,6 @@ import (
 // kernel has built in, or does not have at all, are skipped.
 var DefaultModules = []string{"virtio_pci", "virtio_blk", "virtio_scsi", "sd_mod", "ahci",
 	"nvme", "hv_storvsc", "ext4"}
-
-// DefaultEpoch (2020-01-01T00:00:00Z) is the file time used when
-// Options.Epoch is 0.
-const DefaultEpoch = 1577836800
 
 // Options say what goes into an initramfs.
 type Options struct {
@@ -49,7 +46,7 @@ type Options struct {
 	// missing ones are skipped.
 	Modules []string
 	// Epoch is the time of every file in the archive (seconds since
-	// 1970); 0 = DefaultEpoch.
+	// 1970); 0 = image.DefaultEpoch.
 	Epoch int64
 }
 
@@ -72,11 +69,7 @@ func Make(ctx context.Context, o Options, out string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	epoch := o.Epoch
-	if epoch == 0 {
-		epoch = DefaultEpoch
-	}
-	return cpio.CreateGzip(out, epoch, t.write)
+	return cpio.CreateGzip(out, image.EpochOrDefault(o.Epoch), t.write)
 }
 
 // build collects the archive's contents.

@@ -18,11 +18,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-)
 
-// DefaultEpoch (2020-01-01T00:00:00Z) is the time used when Options.Epoch
-// is 0.
-const DefaultEpoch = 1577836800
+	"slipway/internal/fsutil"
+	"slipway/internal/image"
+	"slipway/internal/image/disk"
+)
 
 // Options say what an ISO boots.
 type Options struct {
@@ -33,7 +33,7 @@ type Options struct {
 	// A-Z, 0-9 and _.
 	VolumeID string
 	// Epoch is the time of every file and volume date, and so of the
-	// volume's UUID, as seconds since 1970; 0 = DefaultEpoch.
+	// volume's UUID, as seconds since 1970; 0 = image.DefaultEpoch.
 	Epoch int64
 }
 
@@ -50,9 +50,6 @@ var (
 )
 
 var volumeIDRE = regexp.MustCompile(`^[A-Z0-9_]{1,32}$`)
-
-// grubSpecial are the characters GRUB's script parser would interpret.
-const grubSpecial = "\n\r;#$'\"\\`{}|&<>"
 
 // validate checks o and returns its epoch.
 func (o Options) validate() (int64, error) {
@@ -71,13 +68,10 @@ func (o Options) validate() (int64, error) {
 	if !volumeIDRE.MatchString(o.VolumeID) {
 		return 0, fmt.Errorf("volume ID %q: want 1 to 32 characters of A-Z, 0-9 and _", o.VolumeID)
 	}
-	if strings.ContainsAny(o.Cmdline, grubSpecial) {
-		return 0, fmt.Errorf("kernel command line %q: GRUB script characters (%q) are not allowed", o.Cmdline, grubSpecial)
+	if err := disk.CheckKernelCmdline(o.Cmdline); err != nil {
+		return 0, err
 	}
-	epoch := o.Epoch
-	if epoch == 0 {
-		epoch = DefaultEpoch
-	}
+	epoch := image.EpochOrDefault(o.Epoch)
 	if epoch < 315532800 { // 1980-01-01: FAT keeps no earlier time
 		return 0, fmt.Errorf("epoch %d is before 1980", epoch)
 	}
@@ -164,7 +158,7 @@ func Make(ctx context.Context, o Options, out string) error {
 	if err := run(ctx, env, argv...); err != nil {
 		return err
 	}
-	if err := syncFile(iso); err != nil {
+	if err := fsutil.SyncFile(iso); err != nil {
 		return err
 	}
 	return os.Rename(iso, out)
@@ -225,16 +219,4 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return os.WriteFile(dst, data, 0o644)
-}
-
-func syncFile(path string) error {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"slipway/internal/fsutil"
+	"slipway/internal/image"
 	"slipway/internal/image/cpio"
 	"slipway/internal/image/imagetest"
 	"slipway/internal/testutil"
@@ -99,7 +100,7 @@ func TestMakeIsReproducible(t *testing.T) {
 			t.Errorf("the ISO lacks %s:\n%s", f, ls)
 		}
 	}
-	o.Epoch = DefaultEpoch + 1
+	o.Epoch = image.DefaultEpoch + 1
 	if err := Make(ctx, o, filepath.Join(work, "c.iso")); err != nil {
 		t.Fatal(err)
 	}
