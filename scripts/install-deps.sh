@@ -7,7 +7,7 @@ packages="
   createrepo-c dnf mmdebstrap
   graphviz
   qemu-system-x86 qemu-utils ovmf grub-efi-amd64-bin grub-pc-bin mtools dosfstools gdisk e2fsprogs busybox-static
-  xorriso umoci skopeo xz-utils openssl
+  xorriso umoci skopeo xz-utils openssl fdisk
   git ca-certificates gnupg
 "
 if [ "$(id -u)" -ne 0 ]; then

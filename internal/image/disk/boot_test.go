@@ -3,7 +3,9 @@ package disk
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"slipway/internal/image/imagetest"
@@ -57,6 +59,54 @@ func TestBootEFI(t *testing.T) {
 			}
 			t.Logf("%s: %s after %.1f s", f.format, bootMarker, took.Seconds())
 		})
+	}
+}
+
+// TestBootBIOS makes a BIOS disk, with an MBR and with a GPT (GRUB's core
+// in a bios_grub partition), and boots each under SeaBIOS until the root's
+// init prints the marker.
+func TestBootBIOS(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.RequireTools(t, append(imageTools, "grub-mkimage", "qemu-system-x86_64", "sfdisk")...)
+	imagetest.RequireFile(t, "the grub-pc-bin package", "/usr/lib/grub/i386-pc/boot.img")
+	busybox := imagetest.StaticBusybox(t)
+	ctx := context.Background()
+	kernelDir := imagetest.DebianKernel(t, "linux-image-cloud-amd64")
+	root := filepath.Join(t.TempDir(), "root")
+	makeBootRoot(t, root, busybox, kernelDir)
+	for _, table := range []string{"mbr", "gpt"} {
+		t.Run(table, func(t *testing.T) {
+			l := Layout{Table: table, SizeMiB: 64, Partitions: []Partition{
+				{Name: "rootfs", FsType: "ext4", Flags: []string{"legacy_boot"}, Dir: root}}}
+			if table == "gpt" {
+				l.Partitions = append([]Partition{{Name: "bios", SizeMiB: 1, Flags: []string{"bios_grub"}}}, l.Partitions...)
+			}
+			l = l.WithUUIDs("slipway-bios-test-" + table)
+			raw := filepath.Join(t.TempDir(), "disk.raw")
+			if err := MakeRaw(ctx, l, raw); err != nil {
+				t.Fatal(err)
+			}
+			rootUUID := l.Partitions[len(l.Partitions)-1].UUID
+			if err := InstallGRUBBIOS(ctx, raw, l, rootUUID, "panic=-1"); err != nil {
+				t.Fatal(err)
+			}
+			if table == "mbr" {
+				out, err := exec.Command("sfdisk", "--dump", raw).CombinedOutput()
+				if err != nil || !strings.Contains(string(out), "label-id: 0x"+l.diskID()) || !strings.Contains(string(out), "type=83, bootable") {
+					t.Errorf("sfdisk --dump after installing GRUB: %v\n%s", err, out)
+				}
+			}
+			took, err := imagetest.Boot(ctx, imagetest.BootOptions{Firmware: "bios", Disk: raw, DiskFormat: "raw", Marker: bootMarker})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s: %s after %.1f s", table, bootMarker, took.Seconds())
+		})
+	}
+	// Without a bios_grub partition a GPT disk has nowhere for GRUB's core.
+	l := Layout{SizeMiB: 8, Partitions: []Partition{{Name: "rootfs", FsType: "ext4"}}}.WithUUIDs("no-bios-grub")
+	if err := InstallGRUBBIOS(ctx, filepath.Join(t.TempDir(), "none.raw"), l, l.Partitions[0].UUID, ""); err == nil || !strings.Contains(err.Error(), "needs a bios_grub partition") {
+		t.Errorf("GPT without bios_grub: %v", err)
 	}
 }
 

@@ -10,27 +10,35 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 )
 
-// Partition is one GPT partition and the filesystem made in it.
+// Partition is one partition and the filesystem made in it.
 type Partition struct {
-	Name string // GPT partition name; also the filesystem label (shortened to fit)
+	Name string // GPT partition name (MBR has none); also the filesystem label (shortened to fit)
 	// FsType is "fat32" (FAT32 from 33 MiB up, FAT16 or FAT12 below),
 	// "ext4", or "" for no filesystem.
 	FsType  string
-	SizeMiB int      // 0 = the rest of the disk (last partition only)
-	Flags   []string // "esp" (EFI system partition type), "legacy_boot" (attribute bit 2)
-	Dir     string   // the filesystem's contents; "" = empty
+	SizeMiB int // 0 = the rest of the disk (last partition only)
+	// Flags: "esp" (EFI system partition type), "legacy_boot" (GPT
+	// attribute bit 2; on MBR the active flag), "bios_grub" (GPT only:
+	// the unformatted partition holding GRUB's core for BIOS boot).
+	Flags []string
+	Dir   string // the filesystem's contents; "" = empty
 	// TypeUUID is the GPT type GUID; "" picks one from Flags and FsType.
+	// MBR types always come from Flags and FsType.
 	TypeUUID string
-	// UUID is both the GPT partition GUID and the filesystem UUID (for
-	// fat32 the volume id is its first 8 hex digits). Required: fill it
-	// with DeterministicUUID or Layout.WithUUIDs.
+	// UUID is the filesystem UUID (for fat32 the volume id is its first 8
+	// hex digits) and, on GPT, the partition GUID (see Layout.PartUUID).
+	// Required: fill it with DeterministicUUID or Layout.WithUUIDs.
 	UUID string
 }
 
 // Layout is a whole disk.
 type Layout struct {
+	// Table is the partition table: "gpt" (the default when empty) or
+	// "mbr" (at most four primary partitions).
+	Table      string
 	SizeMiB    int
 	Partitions []Partition
 	DiskGUID   string // required, like Partition.UUID
@@ -44,7 +52,31 @@ const (
 	TypeESP         = "C12A7328-F81F-11D2-BA4B-00A0C93EC3B8"
 	TypeLinuxData   = "0FC63DAF-8483-4772-8E79-3D69D8477DE4"
 	TypeMSBasicData = "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7"
+	TypeBIOSBoot    = "21686148-6449-6E6F-744E-656564454649"
 )
+
+// MBR partition type bytes.
+const (
+	mbrESP   = "ef"
+	mbrFAT32 = "c" // FAT32 with LBA
+	mbrLinux = "83"
+)
+
+// mbr reports whether the layout has an MBR partition table.
+func (l Layout) mbr() bool { return l.Table == "mbr" }
+
+// diskID is the 32-bit MBR disk signature: the first 8 hex digits of
+// DiskGUID.
+func (l Layout) diskID() string { return strings.ToLower(strings.ReplaceAll(l.DiskGUID, "-", "")[:8]) }
+
+// PartUUID is what Linux calls partition i's PARTUUID: its GPT GUID, or on
+// MBR the disk signature and the partition number ("1a2b3c4d-01").
+func (l Layout) PartUUID(i int) string {
+	if l.mbr() {
+		return fmt.Sprintf("%s-%02x", l.diskID(), i+1)
+	}
+	return l.Partitions[i].UUID
+}
 
 const (
 	sectorSize = 512
@@ -105,7 +137,9 @@ func (l Layout) WithUUIDs(seed string) Layout {
 type extent struct {
 	first, last int64
 	typeUUID    string
-	attrs       []int // GPT attribute bits to set
+	attrs       []int  // GPT attribute bits to set
+	mbrType     string // the MBR partition type, in hex
+	active      bool   // the MBR boot flag
 }
 
 func (e extent) offset() int64 { return e.first * sectorSize }
@@ -116,8 +150,11 @@ func plan(l Layout) ([]extent, error) {
 	if !uuidRE.MatchString(l.DiskGUID) {
 		return nil, fmt.Errorf("disk GUID %q is not a UUID (use Layout.WithUUIDs)", l.DiskGUID)
 	}
-	if len(l.Partitions) == 0 || len(l.Partitions) > 128 {
-		return nil, fmt.Errorf("a disk needs 1 to 128 partitions, not %d", len(l.Partitions))
+	if l.Table != "" && l.Table != "gpt" && l.Table != "mbr" {
+		return nil, fmt.Errorf("unknown partition table %q (known: gpt, mbr)", l.Table)
+	}
+	if len(l.Partitions) == 0 || len(l.Partitions) > 128 || l.mbr() && len(l.Partitions) > 4 {
+		return nil, fmt.Errorf("a disk needs 1 to 128 partitions (4 with mbr), not %d", len(l.Partitions))
 	}
 	if l.SizeMiB <= 2*gptReserveMiB {
 		return nil, fmt.Errorf("disk size %d MiB is too small", l.SizeMiB)
@@ -136,15 +173,17 @@ func plan(l Layout) ([]extent, error) {
 			return nil, fmt.Errorf("%s: GPT names hold at most 36 characters", where)
 		}
 		e := extent{typeUUID: p.TypeUUID}
-		esp := false
+		esp, biosBoot := false, false
 		for _, f := range p.Flags {
 			switch f {
 			case "esp":
 				esp = true
 			case "legacy_boot":
-				e.attrs = append(e.attrs, 2)
+				e.attrs, e.active = append(e.attrs, 2), true
+			case "bios_grub":
+				biosBoot = true
 			default:
-				return nil, fmt.Errorf("%s: unknown flag %q (known: esp, legacy_boot)", where, f)
+				return nil, fmt.Errorf("%s: unknown flag %q (known: esp, legacy_boot, bios_grub)", where, f)
 			}
 		}
 		switch p.FsType {
@@ -156,18 +195,21 @@ func plan(l Layout) ([]extent, error) {
 		default:
 			return nil, fmt.Errorf("%s: unknown filesystem %q (known: fat32, ext4)", where, p.FsType)
 		}
-		if esp && p.FsType != "fat32" {
+		switch {
+		case esp && p.FsType != "fat32":
 			return nil, fmt.Errorf("%s: an EFI system partition must be fat32", where)
+		case biosBoot && (p.FsType != "" || l.mbr()):
+			return nil, fmt.Errorf("%s: a bios_grub partition is an unformatted partition of a GPT disk", where)
 		}
-		if e.typeUUID == "" {
-			switch {
-			case esp:
-				e.typeUUID = TypeESP
-			case p.FsType == "fat32":
-				e.typeUUID = TypeMSBasicData
-			default:
-				e.typeUUID = TypeLinuxData
-			}
+		switch {
+		case esp:
+			e.typeUUID, e.mbrType = or(e.typeUUID, TypeESP), mbrESP
+		case biosBoot:
+			e.typeUUID = or(e.typeUUID, TypeBIOSBoot)
+		case p.FsType == "fat32":
+			e.typeUUID, e.mbrType = or(e.typeUUID, TypeMSBasicData), mbrFAT32
+		default:
+			e.typeUUID, e.mbrType = or(e.typeUUID, TypeLinuxData), mbrLinux
 		}
 		size := int64(p.SizeMiB)
 		switch {
@@ -191,6 +233,28 @@ func plan(l Layout) ([]extent, error) {
 		next += size
 	}
 	return out, nil
+}
+
+// or is a, or b when a is empty.
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// sfdiskScript is the sfdisk input that writes the MBR partition table of l.
+func sfdiskScript(l Layout, exts []extent) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "label: dos\nlabel-id: 0x%s\nunit: sectors\n\n", l.diskID())
+	for _, e := range exts {
+		fmt.Fprintf(&b, "start=%d, size=%d, type=%s", e.first, e.last-e.first+1, e.mbrType)
+		if e.active {
+			b.WriteString(", bootable")
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
 }
 
 // sgdiskArgs is the sgdisk command that writes the partition table of l.

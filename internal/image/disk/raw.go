@@ -30,7 +30,7 @@ func run(ctx context.Context, env []string, argv ...string) (stdout, stderr []by
 }
 
 // MakeRaw writes the raw disk image of layout to out: a sparse file with
-// a GPT from sgdisk, each filesystem made in its own temporary file and
+// a GPT from sgdisk (or an MBR from sfdisk), each filesystem made in its own temporary file and
 // copied in with dd conv=notrunc. The same layout and directory contents
 // give a byte-identical image. out appears only when complete.
 func MakeRaw(ctx context.Context, layout Layout, out string) (err error) {
@@ -48,7 +48,7 @@ func MakeRaw(ctx context.Context, layout Layout, out string) (err error) {
 	if err := makeSparse(image, int64(layout.SizeMiB)*mib); err != nil {
 		return err
 	}
-	if _, _, err := run(ctx, nil, sgdiskArgs(layout, exts, image)...); err != nil {
+	if err := writeTable(ctx, layout, exts, image); err != nil {
 		return err
 	}
 	for i, p := range layout.Partitions {
@@ -80,6 +80,21 @@ func MakeRaw(ctx context.Context, layout Layout, out string) (err error) {
 		return err
 	}
 	return os.Rename(image, out)
+}
+
+// writeTable writes the partition table: a GPT with sgdisk, an MBR with
+// sfdisk (which reads its script on standard input).
+func writeTable(ctx context.Context, l Layout, exts []extent, image string) error {
+	if !l.mbr() {
+		_, _, err := run(ctx, nil, sgdiskArgs(l, exts, image)...)
+		return err
+	}
+	cmd := exec.CommandContext(ctx, "sfdisk", "--no-reread", "--no-tell-kernel", "--quiet", image)
+	cmd.Stdin = strings.NewReader(sfdiskScript(l, exts))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("sfdisk %s: %w\n%s", image, err, bytes.TrimSpace(out))
+	}
+	return nil
 }
 
 func makeSparse(path string, size int64) error {
