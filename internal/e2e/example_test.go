@@ -216,8 +216,8 @@ func makeImage(t *testing.T, dir, config, out string) *compose.Result {
 const bootMarker = "tiny: booted Tiny Linux"
 
 // checkImages makes the example's images from its packages: the EFI disk
-// boots as VHD and VHDX to its init's banner, and its raw form is the same
-// bytes twice; the container unpacks with umoci and runs its shell; the
+// boots as VHD and VHDX to its init's banner, the MBR disk under BIOS,
+// and the EFI disk's raw form is the same bytes twice; the container unpacks with umoci and runs its shell; the
 // live ISO boots under BIOS.
 func checkImages(t *testing.T, dir string) {
 	testutil.RequireTools(t, "qemu-system-x86_64", "umoci", "xorriso")
@@ -232,6 +232,14 @@ func checkImages(t *testing.T, dir string) {
 		} else {
 			t.Logf("%s booted to its banner in %.1f s (%s)", filepath.Base(a.Path), took.Seconds(), ovmf)
 		}
+	}
+
+	// The legacy config: an MBR disk as qcow2, booted by SeaBIOS.
+	legacy := makeImage(t, dir, "tiny-legacy", "")
+	if took, err := imagetest.Boot(ctx, imagetest.BootOptions{Firmware: "bios", Disk: legacy.Artifacts[0].Path, DiskFormat: "qcow2", Marker: bootMarker}); err != nil {
+		t.Errorf("booting %s: %v", legacy.Artifacts[0].Path, err)
+	} else {
+		t.Logf("%s booted to its banner in %.1f s", filepath.Base(legacy.Artifacts[0].Path), took.Seconds())
 	}
 
 	// Reproducible: the EFI config's disk as raw, twice.

@@ -294,6 +294,14 @@ func (j *job) diskArtifacts(ctx context.Context, artifacts []image.Artifact) err
 	if err := j.timed(ctx, "filesystems+disk", func() error { return disk.MakeRaw(ctx, dp.layout, raw) }); err != nil {
 		return err
 	}
+	if j.sc.BootType == "legacy" {
+		rootUUID := dp.layout.Partitions[dp.root].UUID
+		if err := j.timed(ctx, "grub-bios", func() error {
+			return disk.InstallGRUBBIOS(ctx, raw, dp.layout, rootUUID, j.cmdline())
+		}); err != nil {
+			return err
+		}
+	}
 	for _, a := range artifacts {
 		k := diskImage
 		out := filepath.Join(j.staged, fileName(a, k))
@@ -316,11 +324,10 @@ func (j *job) diskArtifacts(ctx context.Context, artifacts []image.Artifact) err
 
 // prepareBoot makes the initramfs, moves each mounted partition's files
 // from the root into its own directory, and installs GRUB into the EFI
-// system partition.
+// system partition (BIOS boot is written into the disk after MakeRaw).
 func (j *job) prepareBoot(ctx context.Context, dp *diskPlan) error {
 	root := j.root.Path()
-	boot := j.sc.BootType == "efi"
-	if boot {
+	if j.sc.BootType == "efi" || j.sc.BootType == "legacy" {
 		kver, err := kernelVersion(root)
 		if err != nil {
 			return err
@@ -356,7 +363,7 @@ func (j *job) prepareBoot(ctx context.Context, dp *diskPlan) error {
 			}
 		}
 	}
-	if !boot {
+	if j.sc.BootType != "efi" {
 		return nil
 	}
 	if esp < 0 {

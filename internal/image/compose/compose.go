@@ -194,12 +194,10 @@ func (j *job) unsupported() error {
 		no("Encryption", "disk encryption")
 	case sc.ReadOnlyVerityRoot.Enable:
 		no("ReadOnlyVerityRoot", "a dm-verity root")
-	case sc.BootType == "legacy":
-		no("BootType", "legacy BIOS boot from a disk (the ISO artifact boots under BIOS)")
 	}
 	for d, dk := range j.o.Config.Disks {
-		if len(dk.Partitions) > 0 && dk.PartitionTableType != "gpt" {
-			no(fmt.Sprintf("Disks[%d].PartitionTableType", d), fmt.Sprintf("partition table %q (only gpt)", dk.PartitionTableType))
+		if t := dk.PartitionTableType; len(dk.Partitions) > 0 && t != "gpt" && t != "mbr" {
+			no(fmt.Sprintf("Disks[%d].PartitionTableType", d), fmt.Sprintf("partition table %q (gpt and mbr)", t))
 		}
 		for p, part := range dk.Partitions {
 			if len(part.Artifacts) > 0 {

@@ -40,7 +40,7 @@ func (j *job) planDisk() (*diskPlan, error) {
 			settings[s.ID] = s
 		}
 		dp := &diskPlan{index: d, disk: dk, root: -1}
-		l := disk.Layout{SizeMiB: int(dk.MaxSize), Epoch: j.epoch}
+		l := disk.Layout{Table: dk.PartitionTableType, SizeMiB: int(dk.MaxSize), Epoch: j.epoch}
 		next := uint64(1)
 		for i, p := range dk.Partitions {
 			where := fmt.Sprintf("Disks[%d].Partitions[%d]", d, i)
@@ -70,8 +70,11 @@ func (j *job) planDisk() (*diskPlan, error) {
 			if p.HasFlag("esp") || p.Type == "esp" {
 				part.Flags = append(part.Flags, "esp")
 			}
-			if p.HasFlag("legacy_boot") {
-				part.Flags = append(part.Flags, "legacy_boot")
+			if p.HasFlag("legacy_boot") || p.HasFlag("boot") && dk.PartitionTableType == "mbr" {
+				part.Flags = append(part.Flags, "legacy_boot") // on MBR, the active flag
+			}
+			if p.HasFlag("bios_grub") || p.HasFlag("bios-grub") || p.HasFlag("grub") {
+				part.Flags = append(part.Flags, "bios_grub")
 			}
 			if j.o.RandomUUIDs {
 				part.UUID = disk.RandomUUID()
@@ -106,7 +109,7 @@ func (dp *diskPlan) fstab(old string) string {
 			continue
 		}
 		p := dp.layout.Partitions[i]
-		var dev string
+		dev := "PARTUUID=" + dp.layout.PartUUID(i) // Azure Linux's default
 		switch m.Identifier {
 		case "uuid":
 			dev = "UUID=" + p.UUID
@@ -116,8 +119,6 @@ func (dp *diskPlan) fstab(old string) string {
 			}
 		case "partlabel":
 			dev = "PARTLABEL=" + p.Name
-		default: // partuuid, Azure Linux's default
-			dev = "PARTUUID=" + p.UUID
 		}
 		fs := p.FsType
 		if fs == "fat32" {
