@@ -69,9 +69,10 @@ Otherwise each valid config is made, in these steps (each timed):
               root (no network); caches of dnf removed
   artifacts   per Disks[].Artifacts: for a disk with partitions, an
               initramfs (busybox and the storage drivers of the image's
-              kernel), GRUB for UEFI on the ESP, the file systems (ext4,
-              FAT) and the GPT disk, written as raw, vhd (fixed, whole MiB),
-              vhdx or qcow2; for a disk without partitions, the root as
+              kernel), GRUB (BootType efi: on the ESP; legacy: after the
+              MBR, or in a bios_grub partition of a GPT), the file systems
+              (ext4, FAT) and the GPT or MBR disk, written as raw, vhd
+              (fixed, whole MiB), vhdx or qcow2; for a disk without partitions, the root as
               tar.gz or tar.xz (Compression), or Type oci (OCI image layout
               in a tar), docker-archive, initrd (gzip cpio) or iso (a live
               ISO booting under BIOS and UEFI, the root as its initrd)
