@@ -23,14 +23,20 @@ var tiny embed.FS
 // DefaultName is the example commands use when no project is given.
 const DefaultName = "tiny"
 
+// FS is the bundled example project, its slipway.toml at the root.
+func FS() fs.FS {
+	sub, err := fs.Sub(tiny, DefaultName)
+	if err != nil {
+		panic(err) // DefaultName is a valid path
+	}
+	return sub
+}
+
 // Extract writes the example into <root>/<name>-<digest>/ (once: the
 // directory is named by the content digest and made atomically) and
 // returns its path. Its build/ directory persists there between runs.
 func Extract(root string) (string, error) {
-	sub, err := fs.Sub(tiny, DefaultName)
-	if err != nil {
-		return "", err
-	}
+	sub := FS()
 	digest, err := digestFS(sub)
 	if err != nil {
 		return "", err
