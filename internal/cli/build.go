@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -8,17 +9,31 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"slipway/internal/build"
+	"slipway/internal/report"
+	"slipway/internal/workspace"
 )
 
+// buildFlags are the package stage's flags (slipway build and slipway
+// build-all).
+type buildFlags struct {
+	goals         []string
+	stopOnFailure bool
+	retries       int
+	timeout       time.Duration
+}
+
+func (f *buildFlags) add(fs *pflag.FlagSet) {
+	fs.StringSliceVarP(&f.goals, "goal", "g", nil, "build only what these need (spec, package or image config; repeatable)")
+	fs.BoolVar(&f.stopOnFailure, "stop-on-failure", false, "start no new build after a failure")
+	fs.DurationVar(&f.timeout, "timeout", 2*time.Hour, "time limit of one build")
+	fs.IntVar(&f.retries, "retries", 0, "try a failed build this many more times")
+}
+
 func (a *app) buildCommand() *cobra.Command {
-	var (
-		goals         []string
-		stopOnFailure bool
-		retries       int
-		timeout       time.Duration
-	)
+	var flags buildFlags
 	cmd := &cobra.Command{
 		Use:   "build",
 		Short: "Build the packages (the package stage), reusing what is unchanged",
@@ -31,8 +46,9 @@ rebuild that produces the same bytes does not rebuild what depends on it.
 
 A failure does not stop unrelated builds; what needs the failed package is
 reported blocked. Logs: build/logs/packages/<spec>.log. Outputs: out/RPMS,
-out/SRPMS (with repository metadata). Summary: build/summary.json.
-slipway why SPEC explains a decision.`,
+out/SRPMS (with repository metadata). Summary: build/summary.json, and
+build/report.html (open it in a browser: the decisions, reasons, logs and
+a timeline of the workers). slipway why SPEC explains a decision.`,
 		Example: `  slipway build
   slipway build --goal tinysh -j 4
   slipway build --stop-on-failure`,
@@ -43,40 +59,52 @@ slipway why SPEC explains a decision.`,
 				return err
 			}
 			defer unlock()
-			var nodes []int
-			if len(goals) > 0 {
-				if nodes, _, err = t.Goals(goals); err != nil {
-					return usageError{err}
-				}
+			run := a.newRun(t, "slipway build")
+			sum, err := a.runPackages(cmd.Context(), t, flags, run)
+			if sum != nil {
+				a.writeReport(t, run)
 			}
-			opts := build.ProjectOptions{Goals: nodes, Jobs: a.jobs, StopOnFailure: stopOnFailure, Retries: retries, Timeout: timeout, Logger: a.log}
-			var live *liveView
-			if isTerminal(a.stderr) {
-				live = newLiveView(a.stderr, a.jobs)
-				opts.Events = live.event
-			} else {
-				opts.Progress = a.stderr // plain lines in a pipe or CI
-			}
-			sum, err := build.RunProject(cmd.Context(), t.Project, t, opts)
-			if live != nil {
-				live.close()
-			}
-			if err != nil {
-				return err
-			}
-			writeBuildSummary(a.stdout, sum)
-			if n := sum.Counts[build.Failed] + sum.Counts[build.Blocked]; n > 0 {
-				return problemsError{fmt.Sprintf("%d failed, %d blocked (see above; logs in %s)",
-					sum.Counts[build.Failed], sum.Counts[build.Blocked], filepath.Join(t.Project.Config.Project.BuildDir, "logs", "packages"))}
-			}
-			return nil
+			return err
 		},
 	}
-	cmd.Flags().StringSliceVarP(&goals, "goal", "g", nil, "build only what these need (spec, package or image config; repeatable)")
-	cmd.Flags().BoolVar(&stopOnFailure, "stop-on-failure", false, "start no new build after a failure")
-	cmd.Flags().DurationVar(&timeout, "timeout", 2*time.Hour, "time limit of one build")
-	cmd.Flags().IntVar(&retries, "retries", 0, "try a failed build this many more times")
+	flags.add(cmd.Flags())
 	return cmd
+}
+
+// runPackages runs the package stage, prints its summary and records it
+// in run; failed or blocked builds are a problemsError.
+func (a *app) runPackages(ctx context.Context, t *workspace.Tree, flags buildFlags, run *report.Run) (*build.Summary, error) {
+	var nodes []int
+	if len(flags.goals) > 0 {
+		var err error
+		if nodes, _, err = t.Goals(flags.goals); err != nil {
+			return nil, usageError{err}
+		}
+	}
+	opts := build.ProjectOptions{Goals: nodes, Jobs: a.jobs, StopOnFailure: flags.stopOnFailure, Retries: flags.retries, Timeout: flags.timeout, Logger: a.log}
+	var live *liveView
+	if isTerminal(a.stderr) {
+		live = newLiveView(a.stderr, a.jobs)
+		opts.Events = live.event
+	} else {
+		opts.Progress = a.stderr // plain lines in a pipe or CI
+	}
+	sum, err := build.RunProject(ctx, t.Project, t, opts)
+	if live != nil {
+		live.close()
+	}
+	if err != nil {
+		return nil, err
+	}
+	writeBuildSummary(a.stdout, sum)
+	failed := sum.Counts[build.Failed] + sum.Counts[build.Blocked]
+	run.Packages, run.Workers = report.Packages(sum), sum.Workers
+	run.Stages = append(run.Stages, report.Stage{Name: "packages", Summary: packageCounts(sum), Duration: sum.Duration, Failed: failed > 0})
+	if failed > 0 {
+		return sum, problemsError{fmt.Sprintf("%d failed, %d blocked (see above; logs in %s)",
+			sum.Counts[build.Failed], sum.Counts[build.Blocked], filepath.Join(t.Project.Config.Project.BuildDir, "logs", "packages"))}
+	}
+	return sum, nil
 }
 
 func writeBuildSummary(w io.Writer, sum *build.Summary) {
@@ -91,19 +119,27 @@ func writeBuildSummary(w io.Writer, sum *build.Summary) {
 		}
 		fmt.Fprintf(w, "%-30s %-9s %10s  %s\n", r.Spec, r.Decision, d, r.Reason)
 	}
-	var parts []string
-	for _, d := range []build.Decision{build.Built, build.Reused, build.Failed, build.Blocked, build.Toolchain} {
-		if n := sum.Counts[d]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, d))
-		}
-	}
 	if len(sum.Unprovided) > 0 {
 		fmt.Fprintf(w, "%d requirements of the built RPMs that nothing here provides (installing them will need another repository):\n", len(sum.Unprovided))
 		for _, u := range sum.Unprovided {
 			fmt.Fprintf(w, "  %-40s needed by %s\n", u.Cap, strings.Join(u.NeededBy, " "))
 		}
 	}
-	fmt.Fprintf(w, "package stage: %s in %s on %d workers\n", strings.Join(parts, ", "), sum.Duration.Round(time.Millisecond), sum.Workers)
+	fmt.Fprintf(w, "package stage: %s in %s on %d workers\n", packageCounts(sum), sum.Duration.Round(time.Millisecond), sum.Workers)
+}
+
+// packageCounts is "N built, M reused, ..." (the decisions that occurred).
+func packageCounts(sum *build.Summary) string {
+	var parts []string
+	for _, d := range []build.Decision{build.Built, build.Reused, build.Failed, build.Blocked, build.Toolchain} {
+		if n := sum.Counts[d]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, d))
+		}
+	}
+	if len(parts) == 0 {
+		return "nothing to build"
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (a *app) whyCommand() *cobra.Command {

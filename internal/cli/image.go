@@ -13,18 +13,33 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"slipway/internal/image"
 	"slipway/internal/image/compose"
+	"slipway/internal/report"
 	"slipway/internal/workspace"
 )
 
 // unknownPackage completes the warning for a package no local source has.
 const unknownPackage = "not provided by any spec or the toolchain (a remote repository may have it)"
 
+// imageFlags are the image stage's flags (slipway image and slipway
+// build-all).
+type imageFlags struct {
+	randomUUIDs, rebuild bool
+	epoch                int64
+}
+
+func (f *imageFlags) add(fs *pflag.FlagSet) {
+	fs.Int64Var(&f.epoch, "epoch", 0, "time of every image file, in seconds since 1970 (default: $SOURCE_DATE_EPOCH, else 2020-01-01)")
+	fs.BoolVar(&f.rebuild, "rebuild", false, "make the images even if their inputs did not change since the last run")
+	fs.BoolVar(&f.randomUUIDs, "random-uuids", false, "give the disks and partitions random UUIDs instead of ones derived from the config name")
+}
+
 func (a *app) imageCommand() *cobra.Command {
-	var validateOnly, randomUUIDs, rebuild bool
-	var epoch int64
+	var validateOnly bool
+	var flags imageFlags
 	cmd := &cobra.Command{
 		Use:   "image [CONFIG...]",
 		Short: "Check image configs and make their images (disks, containers, ISO)",
@@ -114,36 +129,60 @@ Exit status: 0 done, 1 problems found or a step failed, 2 usage error.`,
 			if err != nil {
 				return err
 			}
-			if validateOnly || len(configs) == 0 {
-				if invalid > 0 {
-					return problemsError{fmt.Sprintf("%d of %d image config(s) have problems", invalid, len(paths))}
-				}
-				return nil
+			if !validateOnly && len(configs) > 0 {
+				err = a.runImages(cmd.Context(), t, configs, flags, &report.Run{})
 			}
-			if epoch == 0 {
-				epoch = sourceDateEpoch()
+			if invalid > 0 && err == nil {
+				err = problemsError{fmt.Sprintf("%d of %d image config(s) have problems", invalid, len(paths))}
 			}
-			failed := 0
-			for _, cfg := range configs {
-				if err := a.makeImage(cmd.Context(), t, cfg, compose.Options{Epoch: epoch, RandomUUIDs: randomUUIDs, Rebuild: rebuild}); err != nil {
-					if errors.Is(err, context.Canceled) {
-						return err
-					}
-					fmt.Fprintf(a.stderr, "error: %v\n", err)
-					failed++
-				}
-			}
-			if failed+invalid > 0 {
-				return problemsError{fmt.Sprintf("%d of %d image config(s) failed", failed+invalid, len(paths))}
-			}
-			return nil
+			return err
 		},
 	}
 	cmd.Flags().BoolVar(&validateOnly, "validate-only", false, "only check the config(s)")
-	cmd.Flags().Int64Var(&epoch, "epoch", 0, "time of every file, in seconds since 1970 (default: $SOURCE_DATE_EPOCH, else 2020-01-01)")
-	cmd.Flags().BoolVar(&rebuild, "rebuild", false, "make the images even if their inputs did not change since the last run")
-	cmd.Flags().BoolVar(&randomUUIDs, "random-uuids", false, "give the disk and partitions random UUIDs instead of ones derived from the config name")
+	flags.add(cmd.Flags())
 	return cmd
+}
+
+// runImages makes the images of valid configs, one after the other,
+// and records them in run; a failed one does not stop the others.
+func (a *app) runImages(ctx context.Context, t *workspace.Tree, configs []*image.Config, flags imageFlags, run *report.Run) error {
+	if flags.epoch == 0 {
+		flags.epoch = sourceDateEpoch()
+	}
+	start := time.Now()
+	made, upToDate, failed := 0, 0, 0
+	for _, cfg := range configs {
+		res, err := a.makeImage(ctx, t, cfg, compose.Options{Epoch: flags.epoch, RandomUUIDs: flags.randomUUIDs, Rebuild: flags.rebuild})
+		switch {
+		case errors.Is(err, context.Canceled):
+			return err
+		case err != nil:
+			fmt.Fprintf(a.stderr, "error: %v\n", err)
+			failed++
+			continue
+		case res.Reused:
+			upToDate++
+		default:
+			made++
+		}
+		for _, art := range res.Artifacts {
+			run.Artifacts = append(run.Artifacts, report.Artifact{Image: configName(cfg), Type: art.Type, Path: art.Path, Size: art.Size})
+		}
+	}
+	summary := fmt.Sprintf("%d made, %d up to date", made, upToDate)
+	if failed > 0 {
+		summary += fmt.Sprintf(", %d failed", failed)
+	}
+	run.Stages = append(run.Stages, report.Stage{Name: "images", Summary: summary, Duration: time.Since(start), Failed: failed > 0})
+	if failed > 0 {
+		return problemsError{fmt.Sprintf("%d of %d image config(s) failed", failed, len(configs))}
+	}
+	return nil
+}
+
+// configName is the name of a config: its file name without .json.
+func configName(cfg *image.Config) string {
+	return strings.TrimSuffix(filepath.Base(cfg.Path()), ".json")
 }
 
 // validateConfigs decodes and checks configs, printing every problem; it
@@ -191,9 +230,9 @@ func (a *app) validateConfigs(t *workspace.Tree, paths []string) ([]*image.Confi
 
 // makeImage makes one config's artifacts and prints them with the time
 // of each step.
-func (a *app) makeImage(ctx context.Context, t *workspace.Tree, cfg *image.Config, o compose.Options) error {
+func (a *app) makeImage(ctx context.Context, t *workspace.Tree, cfg *image.Config, o compose.Options) (*compose.Result, error) {
 	p := t.Project
-	name := strings.TrimSuffix(filepath.Base(cfg.Path()), ".json")
+	name := configName(cfg)
 	buildDir := p.Path(p.Config.Project.BuildDir)
 	var repos []string
 	if local := filepath.Join(p.Path(p.Config.Project.OutDir), "RPMS"); fileExists(filepath.Join(local, "repodata", "repomd.xml")) {
@@ -203,16 +242,16 @@ func (a *app) makeImage(ctx context.Context, t *workspace.Tree, cfg *image.Confi
 		repos = append(repos, tc)
 	}
 	if len(repos) == 0 {
-		return fmt.Errorf("%s: no repository to install from: run slipway toolchain and slipway build first", cfg.Path())
+		return nil, fmt.Errorf("%s: no repository to install from: run slipway toolchain and slipway build first", cfg.Path())
 	}
 	logDir := filepath.Join(buildDir, "logs", "images")
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
-		return err
+		return nil, err
 	}
 	logPath := filepath.Join(logDir, name+".log")
 	log, err := os.Create(logPath)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer log.Close()
 	outDir := filepath.Join(p.Path(p.Config.Project.OutDir), "images", name)
@@ -221,7 +260,7 @@ func (a *app) makeImage(ctx context.Context, t *workspace.Tree, cfg *image.Confi
 	o.Progress = func(step string) { fmt.Fprintf(a.stderr, "image %s: %s\n", name, step) }
 	res, err := compose.Build(ctx, o)
 	if err != nil {
-		return fmt.Errorf("%w (log: %s)", err, a.relPath(logPath))
+		return nil, fmt.Errorf("%w (log: %s)", err, a.relPath(logPath))
 	}
 	if res.Reused {
 		fmt.Fprintf(a.stdout, "image %s: up to date (same config, packages and settings as the last run; --rebuild makes it again)\n", name)
@@ -232,14 +271,14 @@ func (a *app) makeImage(ctx context.Context, t *workspace.Tree, cfg *image.Confi
 		fmt.Fprintf(a.stdout, "  %-8s %9.1f MiB  %s\n", art.Type, float64(art.Size)/(1<<20), a.relPath(art.Path))
 	}
 	if res.Reused {
-		return nil
+		return res, nil
 	}
 	var steps []string
 	for _, s := range res.Steps {
 		steps = append(steps, fmt.Sprintf("%s %.1fs", s.Name, s.Duration.Seconds()))
 	}
 	fmt.Fprintf(a.stdout, "  steps: %s; total %.1fs\n", strings.Join(steps, ", "), time.Since(start).Seconds())
-	return nil
+	return res, nil
 }
 
 // sourceDateEpoch is $SOURCE_DATE_EPOCH, or 0 when it is unset or bad.

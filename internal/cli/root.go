@@ -105,7 +105,7 @@ use the bundled example distribution "tiny".`,
 	pf.IntVarP(&a.jobs, "jobs", "j", 0, "parallel jobs (default: project.jobs, else the CPU count)")
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log what slipway does")
 
-	root.AddCommand(a.graphCommand(), a.planCommand(), a.depsCommand(false), a.depsCommand(true), a.toolchainCommand(), a.buildCommand(), a.whyCommand(), a.sourcesCommand(), a.imageCommand())
+	root.AddCommand(a.graphCommand(), a.planCommand(), a.depsCommand(false), a.depsCommand(true), a.toolchainCommand(), a.buildCommand(), a.whyCommand(), a.sourcesCommand(), a.imageCommand(), a.buildAllCommand(), a.initCommand())
 	return root
 }
 
@@ -142,6 +142,11 @@ func (a *app) loadTree(ctx context.Context) (*workspace.Tree, error) {
 	if err != nil {
 		return nil, err
 	}
+	return a.evaluate(ctx, p)
+}
+
+// evaluate evaluates p's spec tree and resolves its graph.
+func (a *app) evaluate(ctx context.Context, p *project.Project) (*workspace.Tree, error) {
 	prog := newProgress(a.stderr, "evaluating specs")
 	t, err := workspace.Load(ctx, p, workspace.Options{Jobs: a.jobs, Progress: prog.update})
 	prog.done()

@@ -1,17 +1,28 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"slipway/internal/toolchain"
+	"slipway/internal/workspace"
 )
 
+// toolchainFlags are the toolchain stage's flags (slipway toolchain and
+// slipway build-all).
+type toolchainFlags struct{ mode string }
+
+func (f *toolchainFlags) add(fs *pflag.FlagSet) {
+	fs.StringVar(&f.mode, "mode", "", "toolchain mode: rebuild, download or archive (default: [toolchain] mode)")
+}
+
 func (a *app) toolchainCommand() *cobra.Command {
-	var mode string
+	var flags toolchainFlags
 	cmd := &cobra.Command{
 		Use:   "toolchain",
 		Short: "Make the toolchain: the RPMs every package build root is made of",
@@ -24,6 +35,9 @@ Modes ([toolchain] mode, or --mode):
             build roots over the bootstrap root ([toolchain.bootstrap]) plus
             the RPMs its INSTALL steps put in. A build whose inputs (spec,
             files, sources, the root it builds in) are unchanged is reused.
+  download  fetch the manifest's RPMs from [toolchain] urls (with
+            [toolchain.auth]; signatures checked with [toolchain] gpg_keys)
+  archive   take them from [toolchain] archive (a tarball of RPMs)
 
 Each build's log is under build/logs/toolchain/; build/toolchain/summary.json
 records what was built or reused.`,
@@ -36,30 +50,38 @@ records what was built or reused.`,
 				return err
 			}
 			defer unlock()
-			p := t.Project
-			if mode != "" {
-				p.Config.Toolchain.Mode = mode
-			}
-			start := time.Now()
-			report, err := toolchain.RunProject(cmd.Context(), p, t, a.stderr, a.log)
-			var be *toolchain.BuildError
-			var me *toolchain.MismatchError
-			switch {
-			case errors.As(err, &be):
-				return problemsError{err.Error()}
-			case errors.As(err, &me):
-				return problemsError{err.Error()}
-			case err != nil:
-				return err
-			}
-			fmt.Fprintf(a.stdout, "toolchain: %d built, %d reused; %d RPMs in %s (%s)\n",
-				report.Built, report.Reused, len(report.RPMs), report.RepoDir, time.Since(start).Round(time.Millisecond))
-			if report.Built == 0 && report.Mode == "rebuild" {
-				fmt.Fprintln(a.stdout, "toolchain: nothing changed, nothing was rebuilt")
-			}
-			return nil
+			_, err = a.runToolchain(cmd.Context(), t, flags)
+			return err
 		},
 	}
-	cmd.Flags().StringVar(&mode, "mode", "", "rebuild, download or archive (default: [toolchain] mode)")
+	flags.add(cmd.Flags())
 	return cmd
+}
+
+// runToolchain runs the toolchain stage and prints its result line.
+func (a *app) runToolchain(ctx context.Context, t *workspace.Tree, flags toolchainFlags) (*toolchain.Report, error) {
+	p := t.Project
+	if flags.mode != "" {
+		p.Config.Toolchain.Mode = flags.mode
+	}
+	start := time.Now()
+	report, err := toolchain.RunProject(ctx, p, t, a.stderr, a.log)
+	var be *toolchain.BuildError
+	var me *toolchain.MismatchError
+	switch {
+	case errors.As(err, &be), errors.As(err, &me):
+		return nil, problemsError{err.Error()}
+	case err != nil:
+		return nil, err
+	}
+	fmt.Fprintf(a.stdout, "toolchain: %s in %s (%s)\n", toolchainCounts(report), a.relPath(report.RepoDir), time.Since(start).Round(time.Millisecond))
+	if report.Built == 0 && report.Mode == "rebuild" {
+		fmt.Fprintln(a.stdout, "toolchain: nothing changed, nothing was rebuilt")
+	}
+	return report, nil
+}
+
+// toolchainCounts is "N built, M reused; K RPMs".
+func toolchainCounts(r *toolchain.Report) string {
+	return fmt.Sprintf("%d built, %d reused; %d RPMs", r.Built, r.Reused, len(r.RPMs))
 }
