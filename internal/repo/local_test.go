@@ -34,3 +34,40 @@ func TestCreateIsReadByDNF(t *testing.T) {
 		t.Error("no error for a missing directory")
 	}
 }
+
+func TestCreateKeepsMetadataOfSameRPMs(t *testing.T) {
+	testutil.RequireTools(t, "rpmbuild", "createrepo_c")
+	top := t.TempDir()
+	build := func(name string) {
+		spec := filepath.Join(top, name+".spec")
+		os.WriteFile(spec, []byte("Name: "+name+"\nVersion: 1\nRelease: 1\nSummary: s\nLicense: MIT\nBuildArch: noarch\n%description\nd\n%files\n"), 0o644)
+		if out, err := exec.Command("rpmbuild", "-bb", "--define", "_topdir "+top, spec).CombinedOutput(); err != nil {
+			t.Fatalf("rpmbuild: %v\n%s", err, out)
+		}
+	}
+	repoDir := filepath.Join(top, "RPMS")
+	repomd := filepath.Join(repoDir, "repodata", "repomd.xml")
+	create := func() os.FileInfo {
+		if err := Create(context.Background(), repoDir); err != nil {
+			t.Fatal(err)
+		}
+		st, err := os.Stat(repomd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	build("keep-a")
+	first := create()
+	if again := create(); !os.SameFile(first, again) {
+		t.Error("the same RPMs: repomd.xml was rewritten")
+	}
+	build("keep-b")
+	if again := create(); os.SameFile(first, again) {
+		t.Error("a new RPM: repomd.xml was not rewritten")
+	}
+	primary, err := exec.Command("zcat", filepath.Join(repoDir, "repodata", "primary.xml.gz")).Output()
+	if err != nil || !strings.Contains(string(primary), "<name>keep-b</name>") {
+		t.Errorf("the new RPM is not in the metadata: %v", err)
+	}
+}

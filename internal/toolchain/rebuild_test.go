@@ -73,9 +73,14 @@ func TestRebuildIsIncremental(t *testing.T) {
 		}
 	}
 
-	// Nothing changed: nothing is built.
+	// Nothing changed: nothing is built, and the repository's metadata (whose
+	// digest enters every package build's key) is not rewritten.
+	repomd, _ := os.Stat(filepath.Join(repoDir, "repodata", "repomd.xml"))
 	if r, err = runToolchain(t, dir); err != nil || decisions(r) != "ta:reused tb:reused" || r.Built != 0 {
 		t.Errorf("unchanged run: %s, %v", decisions(r), err)
+	}
+	if again, err := os.Stat(filepath.Join(repoDir, "repodata", "repomd.xml")); err != nil || !os.SameFile(again, repomd) {
+		t.Error("an unchanged run rewrote the toolchain repository's metadata")
 	}
 	// tb changed: only tb is rebuilt.
 	appendTo(t, filepath.Join(dir, "SPECS/tb/tb.spec"), "# changed\n")

@@ -195,8 +195,13 @@ func openLog(dir, name string) (*os.File, error) {
 
 // writeRepo replaces the toolchain repository with the set: a new
 // directory with hard links (or copies) and createrepo_c metadata, swapped
-// in by rename.
+// in by rename. A repository that already holds exactly the set is left
+// alone: its metadata (whose digest names the build roots' base, and so
+// enters every package's build key) stays byte for byte the same.
 func writeRepo(ctx context.Context, dirs layout, set map[string]string) error {
+	if holdsSet(dirs.repo, set) {
+		return nil
+	}
 	if err := os.MkdirAll(dirs.root, 0o755); err != nil {
 		return err
 	}
@@ -224,6 +229,40 @@ func writeRepo(ctx context.Context, dirs layout, set map[string]string) error {
 		return err
 	}
 	return os.RemoveAll(old)
+}
+
+// holdsSet reports whether repoDir has metadata and exactly the set's
+// RPMs, each the same file as (or a byte-identical copy of) its source.
+func holdsSet(repoDir string, set map[string]string) bool {
+	if _, err := os.Stat(filepath.Join(repoDir, "repodata", "repomd.xml")); err != nil {
+		return false
+	}
+	have, err := filepath.Glob(filepath.Join(repoDir, "*.rpm"))
+	if err != nil || len(have) != len(set) {
+		return false
+	}
+	for _, f := range have {
+		src, ok := set[filepath.Base(f)]
+		if !ok || !sameContent(f, src) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameContent reports whether two paths are one file or equal copies.
+func sameContent(a, b string) bool {
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	if errA != nil || errB != nil || sa.Size() != sb.Size() {
+		return false
+	}
+	if os.SameFile(sa, sb) {
+		return true
+	}
+	da, errA := fsutil.SHA256File(a)
+	db, errB := fsutil.SHA256File(b)
+	return errA == nil && errB == nil && da == db
 }
 
 func copyFile(src, dst string) error {
