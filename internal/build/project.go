@@ -35,6 +35,8 @@ type ProjectOptions struct {
 	Logger     *slog.Logger
 	// DryRun decides without building anything (slipway plan).
 	DryRun bool
+	// Force names specs built even when their outputs are in the store.
+	Force []string
 	// Events receives every scheduler event (for a live view).
 	Events func(Event)
 }
@@ -86,6 +88,7 @@ func RunProject(ctx context.Context, p *project.Project, tree *workspace.Tree, o
 		Builder: &SandboxBuilder{Base: base, WorkDir: filepath.Join(buildDir, "roots"), Defines: macros.Defines, Timeout: o.Timeout},
 		Jobs:    o.Jobs, StopOnFailure: o.StopOnFailure, Retries: o.Retries, Progress: o.Progress,
 		AllowToolchainRebuild: p.Config.Build.AllowToolchainRebuild, DryRun: o.DryRun, Events: o.Events,
+		Force:     forced(o.Force),
 		Toolchain: headers, LearnedFile: workspace.LearnedPath(buildDir),
 	})
 }
@@ -117,4 +120,12 @@ func baseRoot(ctx context.Context, buildDir, rootfs string, idOnly bool) (dir, i
 	}
 	dir, err = buildroot.MakeBase(ctx, buildroot.BaseSpec{CacheDir: filepath.Join(buildDir, "bases"), Repo: repoDir, Packages: names})
 	return dir, id, err
+}
+
+func forced(specs []string) map[string]bool {
+	m := map[string]bool{}
+	for _, s := range specs {
+		m[s] = true
+	}
+	return m
 }

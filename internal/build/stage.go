@@ -61,6 +61,10 @@ type Options struct {
 	Retries int
 	// AllowToolchainRebuild lets a build make RPMs the toolchain owns.
 	AllowToolchainRebuild bool
+	// Force names specs built even when their outputs are in the store
+	// (Azure Linux's PACKAGE_REBUILD_LIST); their new outputs replace the
+	// stored ones.
+	Force map[string]bool
 	// DryRun decides without building: what would be reused, what built
 	// and why. Nothing is written.
 	DryRun   bool
@@ -450,8 +454,10 @@ func (x *stageExec) Ready(name string) (bool, error) {
 	}
 	prev := s.readWhy(name)
 	reason := explain(prev.Inputs, inputs)
-	e, err := s.store.Get(key)
-	if err != nil {
+	var e *store.Entry
+	if s.opts.Force[name] {
+		reason = "rebuild forced (--force-rebuild)"
+	} else if e, err = s.store.Get(key); err != nil {
 		return false, err
 	}
 	s.mu.Lock()
@@ -549,6 +555,11 @@ func (x *stageExec) Run(ctx context.Context, name string) error {
 	dur := time.Since(start)
 	fmt.Fprintf(log, "slipway: built %d RPMs in %s\n", len(built), dur.Round(time.Millisecond))
 	log.Sync()
+	if s.opts.Force[name] {
+		if err := s.store.Remove(p.key); err != nil { // the new outputs replace the old
+			return err
+		}
+	}
 	e, err := s.store.Put(store.Meta{Hash: p.key, Name: name, Inputs: p.inputs, Created: time.Now().UTC(),
 		Duration: dur, Data: data}, files, r.Log, true)
 	if err != nil {

@@ -36,6 +36,12 @@ func newPkgTest(t *testing.T) *pkgTest {
 
 func (pt *pkgTest) run() *Summary {
 	pt.t.Helper()
+	return pt.runWith(ProjectOptions{})
+}
+
+// runWith runs the package stage with o, on two workers in the test's base.
+func (pt *pkgTest) runWith(o ProjectOptions) *Summary {
+	pt.t.Helper()
 	p, err := project.Load(pt.dir)
 	if err != nil {
 		pt.t.Fatal(err)
@@ -44,7 +50,8 @@ func (pt *pkgTest) run() *Summary {
 	if err != nil || len(tree.Eval.Errors) > 0 {
 		pt.t.Fatalf("%v %v", err, tree.Eval.Errors)
 	}
-	sum, err := RunProject(context.Background(), p, tree, ProjectOptions{Jobs: 2, BaseRootfs: pt.base})
+	o.Jobs, o.BaseRootfs = 2, pt.base
+	sum, err := RunProject(context.Background(), p, tree, o)
 	if err != nil {
 		pt.t.Fatal(err)
 	}
@@ -95,6 +102,17 @@ func TestPackageStageIsIncremental(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(out, "RPMS", "*", "*.tmp")); len(left) > 0 {
 		t.Errorf("left in out/: %v", left)
+	}
+	// plib forced: built again, into the store in place of the old entry;
+	// its bytes are the same, so papp is not rebuilt.
+	if got := decisionsOf(pt.runWith(ProjectOptions{Force: []string{"plib"}})); got != "papp:reused plib:built pother:reused" {
+		t.Errorf("plib forced: %s", got)
+	}
+	if d, reason, _ := Why(filepath.Join(pt.dir, "build"), "plib"); d != Built || !strings.Contains(reason, "forced") {
+		t.Errorf("why plib: %s %q", d, reason)
+	}
+	if got := decisionsOf(pt.run()); got != "papp:reused plib:reused pother:reused" {
+		t.Errorf("after the forced build: %s", got)
 	}
 	// A patch of papp changed: papp alone is rebuilt, and why says so.
 	pt.edit("SPECS/papp/papp-greeting.patch", "+hello, patched", "+hello, patched again")

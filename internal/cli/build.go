@@ -20,6 +20,7 @@ import (
 // build-all).
 type buildFlags struct {
 	goals         []string
+	force         []string
 	stopOnFailure bool
 	retries       int
 	timeout       time.Duration
@@ -27,6 +28,7 @@ type buildFlags struct {
 
 func (f *buildFlags) add(fs *pflag.FlagSet) {
 	fs.StringSliceVarP(&f.goals, "goal", "g", nil, "build only what these need (spec, package or image config; repeatable)")
+	fs.StringSliceVar(&f.force, "force-rebuild", nil, "build these specs (or the specs of these packages) even if their outputs are stored (repeatable)")
 	fs.BoolVar(&f.stopOnFailure, "stop-on-failure", false, "start no new build after a failure")
 	fs.DurationVar(&f.timeout, "timeout", 2*time.Hour, "time limit of one build")
 	fs.IntVar(&f.retries, "retries", 0, "try a failed build this many more times")
@@ -81,7 +83,11 @@ func (a *app) runPackages(ctx context.Context, t *workspace.Tree, flags buildFla
 			return nil, usageError{err}
 		}
 	}
-	opts := build.ProjectOptions{Goals: nodes, Jobs: a.jobs, StopOnFailure: flags.stopOnFailure, Retries: flags.retries, Timeout: flags.timeout, Logger: a.log}
+	force, err := forcedSpecs(t, flags.force)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	opts := build.ProjectOptions{Goals: nodes, Force: force, Jobs: a.jobs, StopOnFailure: flags.stopOnFailure, Retries: flags.retries, Timeout: flags.timeout, Logger: a.log}
 	var live *liveView
 	if isTerminal(a.stderr) {
 		live = newLiveView(a.stderr, a.jobs)
@@ -105,6 +111,24 @@ func (a *app) runPackages(ctx context.Context, t *workspace.Tree, flags buildFla
 			sum.Counts[build.Failed], sum.Counts[build.Blocked], filepath.Join(t.Project.Config.Project.BuildDir, "logs", "packages"))}
 	}
 	return sum, nil
+}
+
+// forcedSpecs resolves --force-rebuild's spec and package names to the
+// specs that build them.
+func forcedSpecs(t *workspace.Tree, names []string) ([]string, error) {
+	nodes, err := t.Graph.Resolve(names)
+	if err != nil {
+		return nil, fmt.Errorf("--force-rebuild: %w", err)
+	}
+	var specs []string
+	for i, n := range nodes {
+		node := t.Graph.Nodes[n]
+		if node.Spec == "" || node.Prebuilt {
+			return nil, fmt.Errorf("--force-rebuild %s: no spec of the package stage builds it", names[i])
+		}
+		specs = append(specs, node.Spec)
+	}
+	return specs, nil
 }
 
 func writeBuildSummary(w io.Writer, sum *build.Summary) {

@@ -119,6 +119,24 @@ func (s Store) Put(m Meta, files map[string]string, log string, move bool) (*Ent
 	return s.Get(m.Hash)
 }
 
+// Remove deletes the entry under hash, if there is one. The entry leaves
+// by one rename, so readers see it whole or not at all; files linked from
+// it elsewhere (out/RPMS) stay.
+func (s Store) Remove(hash string) error {
+	if !hashRE.MatchString(hash) {
+		return fmt.Errorf("store: %q is not a hash", hash)
+	}
+	dir := s.dir(hash)
+	doomed := filepath.Join(filepath.Dir(dir), ".removed-"+hash)
+	if err := os.Rename(dir, doomed); err != nil {
+		if os.IsNotExist(err) {
+			return nil
+		}
+		return fmt.Errorf("store: %w", err)
+	}
+	return os.RemoveAll(doomed)
+}
+
 func transfer(src, dst string, move bool) error {
 	if move {
 		if err := os.Rename(src, dst); err == nil {
