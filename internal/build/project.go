@@ -85,10 +85,10 @@ func RunProject(ctx context.Context, p *project.Project, tree *workspace.Tree, o
 		SpecsDir: p.Path(p.Config.Project.SpecsDir), BuildDir: buildDir, OutDir: p.Path(p.Config.Project.OutDir),
 		Graph: g, Specs: tree.Eval.Specs, Generated: tree.Eval.GeneratedMacros, Macros: macros,
 		Sources: source.ProjectOptions(p, o.Logger), BaseID: baseID,
-		Builder: &SandboxBuilder{Base: base, WorkDir: filepath.Join(buildDir, "roots"), Defines: macros.Defines, Timeout: o.Timeout},
+		Builder: &SandboxBuilder{Base: base, WorkDir: filepath.Join(buildDir, "roots"), Defines: macros.Defines, Timeout: o.Timeout, NoCheck: p.Config.Build.SkipCheck},
 		Jobs:    o.Jobs, StopOnFailure: o.StopOnFailure, Retries: o.Retries, Progress: o.Progress,
 		AllowToolchainRebuild: p.Config.Build.AllowToolchainRebuild, DryRun: o.DryRun, Events: o.Events,
-		Force:     forced(o.Force),
+		Force: forced(o.Force), NoCheck: p.Config.Build.SkipCheck,
 		Toolchain: headers, LearnedFile: workspace.LearnedPath(buildDir),
 	})
 }

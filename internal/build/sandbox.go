@@ -18,6 +18,7 @@ type SandboxBuilder struct {
 	WorkDir string   // per-build overlays go under it
 	Defines []string // rpm -D definitions (the project's)
 	Timeout time.Duration
+	NoCheck bool // rpmbuild --nocheck: skip %check
 }
 
 // Build runs one build.
@@ -43,6 +44,9 @@ func (b *SandboxBuilder) Build(ctx context.Context, req Request) error {
 		"--define", "clamp_mtime_to_source_date_epoch 1", "--define", "_buildhost slipway"}
 	for _, d := range b.Defines {
 		argv = append(argv, "--define", d)
+	}
+	if b.NoCheck {
+		argv = append(argv, "--nocheck")
 	}
 	argv = append(argv, "/slipway/in/"+filepath.Base(req.SRPM))
 	root.Binds = []buildroot.Bind{{Src: filepath.Dir(req.SRPM), Dest: "/slipway/in", ReadOnly: true}, {Src: req.OutDir, Dest: "/slipway/out"}}

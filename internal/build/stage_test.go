@@ -148,6 +148,23 @@ func TestPackageStageIsIncremental(t *testing.T) {
 	}
 }
 
+func TestSkipCheck(t *testing.T) {
+	pt := newPkgTest(t)
+	pt.edit("SPECS/pother/pother.spec", "%files", "%check\necho deliberate check failure; exit 1\n\n%files")
+	sum := pt.run()
+	if got := decisionsOf(sum); !strings.Contains(got, "pother:failed") {
+		t.Fatalf("a failing %%check: %s", got)
+	}
+	// skip_check: rpmbuild --nocheck, and a key of its own.
+	os.WriteFile(filepath.Join(pt.dir, "slipway.toml"), []byte("[project]\nname = \"pkgs\"\n[build]\nskip_check = true\n"), 0o644)
+	if got := decisionsOf(pt.run()); got != "papp:built plib:built pother:built" {
+		t.Errorf("skip_check: %s", got)
+	}
+	if _, reason, _ := Why(filepath.Join(pt.dir, "build"), "papp"); !strings.Contains(reason, "skip_check") {
+		t.Errorf("why papp: %q", reason)
+	}
+}
+
 func TestFailureBlocksOnlyDependents(t *testing.T) {
 	pt := newPkgTest(t)
 	pt.edit("SPECS/plib/plib.spec", "mkdir -p %{buildroot}/usr/share/plib", "echo deliberate failure; exit 1")

@@ -98,6 +98,8 @@ func describeChange(k, old, cur string) string {
 		return "the version macros it uses changed"
 	case k == "base":
 		return "the toolchain changed"
+	case k == "builder":
+		return "how rpmbuild runs changed ([build] skip_check, or a new slipway)"
 	case strings.HasPrefix(k, "root:"):
 		pkg, was, now := strings.TrimPrefix(k, "root:"), strings.Fields(old), strings.Fields(cur)
 		if len(was) == 2 && len(now) == 2 && was[0] == now[0] {

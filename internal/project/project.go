@@ -114,6 +114,9 @@ type BuildSection struct {
 	// AllowToolchainRebuild lets the package stage build a spec that makes
 	// an RPM the toolchain manifest owns (an error otherwise).
 	AllowToolchainRebuild bool `toml:"allow_toolchain_rebuild"`
+	// SkipCheck runs rpmbuild with --nocheck: no %check section runs
+	// (Azure Linux's RUN_CHECK=n). Default: every %check runs.
+	SkipCheck bool `toml:"skip_check"`
 }
 
 // ImagesSection is the [images] table.
