@@ -95,6 +95,7 @@ func (a *app) runPackages(ctx context.Context, t *workspace.Tree, flags buildFla
 	} else {
 		opts.Progress = a.stderr // plain lines in a pipe or CI
 	}
+	start := time.Now() // the stage's time includes making the base root, which sum.Duration leaves out
 	sum, err := build.RunProject(ctx, t.Project, t, opts)
 	if live != nil {
 		live.close()
@@ -105,7 +106,7 @@ func (a *app) runPackages(ctx context.Context, t *workspace.Tree, flags buildFla
 	writeBuildSummary(a.stdout, sum)
 	failed := sum.Counts[build.Failed] + sum.Counts[build.Blocked]
 	run.Packages, run.Workers = report.Packages(sum), sum.Workers
-	run.Stages = append(run.Stages, report.Stage{Name: "packages", Summary: packageCounts(sum), Duration: sum.Duration, Failed: failed > 0})
+	run.Stages = append(run.Stages, report.Stage{Name: "packages", Summary: packageCounts(sum), Duration: time.Since(start), Failed: failed > 0})
 	if failed > 0 {
 		return sum, problemsError{fmt.Sprintf("%d failed, %d blocked (see above; logs in %s)",
 			sum.Counts[build.Failed], sum.Counts[build.Blocked], filepath.Join(t.Project.Config.Project.BuildDir, "logs", "packages"))}
