@@ -105,7 +105,7 @@ use the bundled example distribution "tiny".`,
 	pf.IntVarP(&a.jobs, "jobs", "j", 0, "parallel jobs (default: project.jobs, else the CPU count)")
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log what slipway does")
 
-	root.AddCommand(a.graphCommand(), a.planCommand(), a.depsCommand(false), a.depsCommand(true), a.toolchainCommand(), a.buildCommand(), a.whyCommand(), a.sourcesCommand(), a.imageCommand(), a.buildAllCommand(), a.initCommand())
+	root.AddCommand(a.graphCommand(), a.planCommand(), a.depsCommand(false), a.depsCommand(true), a.toolchainCommand(), a.buildCommand(), a.whyCommand(), a.sourcesCommand(), a.imageCommand(), a.bootCommand(), a.buildAllCommand(), a.initCommand())
 	return root
 }
 

@@ -21,6 +21,7 @@ import (
 	"slipway/internal/image"
 	"slipway/internal/image/compose"
 	"slipway/internal/image/imagetest"
+	"slipway/internal/image/qemu"
 	"slipway/internal/project"
 	"slipway/internal/testutil"
 	"slipway/internal/toolchain"
@@ -225,8 +226,7 @@ func checkImages(t *testing.T, dir string) {
 	efi := makeImage(t, dir, "tiny-efi", "")
 	ovmf := imagetest.OVMF(t)
 	for _, a := range efi.Artifacts {
-		format := map[string]string{"vhd": "vpc", "vhdx": "vhdx"}[a.Type]
-		took, err := imagetest.Boot(ctx, imagetest.BootOptions{Firmware: "efi", Disk: a.Path, DiskFormat: format, Marker: bootMarker})
+		took, err := qemu.Boot(ctx, qemu.BootOptions{Firmware: "efi", Disk: a.Path, DiskFormat: qemu.DiskFormat(a.Type), Marker: bootMarker})
 		if err != nil {
 			t.Errorf("booting %s: %v", a.Path, err)
 		} else {
@@ -236,7 +236,7 @@ func checkImages(t *testing.T, dir string) {
 
 	// The legacy config: an MBR disk as qcow2, booted by SeaBIOS.
 	legacy := makeImage(t, dir, "tiny-legacy", "")
-	if took, err := imagetest.Boot(ctx, imagetest.BootOptions{Firmware: "bios", Disk: legacy.Artifacts[0].Path, DiskFormat: "qcow2", Marker: bootMarker}); err != nil {
+	if took, err := qemu.Boot(ctx, qemu.BootOptions{Firmware: "bios", Disk: legacy.Artifacts[0].Path, DiskFormat: "qcow2", Marker: bootMarker}); err != nil {
 		t.Errorf("booting %s: %v", legacy.Artifacts[0].Path, err)
 	} else {
 		t.Logf("%s booted to its banner in %.1f s", filepath.Base(legacy.Artifacts[0].Path), took.Seconds())
@@ -276,7 +276,7 @@ func checkImages(t *testing.T, dir string) {
 
 	// The live ISO boots under BIOS.
 	iso := makeImage(t, dir, "tiny-iso", "")
-	took, err := imagetest.Boot(ctx, imagetest.BootOptions{Firmware: "bios", CDROM: iso.Artifacts[0].Path, Marker: bootMarker})
+	took, err := qemu.Boot(ctx, qemu.BootOptions{Firmware: "bios", CDROM: iso.Artifacts[0].Path, Marker: bootMarker})
 	if err != nil {
 		t.Errorf("booting the ISO: %v", err)
 	} else {

@@ -45,6 +45,20 @@ func (c *Config) Path() string { return c.path }
 // Dir is the directory the config's relative paths start from.
 func (c *Config) Dir() string { return filepath.Dir(c.path) }
 
+// DefaultSystem is the system config an image is made of: the one marked
+// IsDefault, else the first; nil when there is none.
+func (c *Config) DefaultSystem() *SystemConfig {
+	for i := range c.SystemConfigs {
+		if c.SystemConfigs[i].IsDefault {
+			return &c.SystemConfigs[i]
+		}
+	}
+	if len(c.SystemConfigs) == 0 {
+		return nil
+	}
+	return &c.SystemConfigs[0]
+}
+
 // Disk is a disk of the image: its partition table and the artifacts
 // made from it.
 type Disk struct {

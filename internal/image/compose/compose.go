@@ -100,7 +100,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if len(cfg.SystemConfigs) == 0 {
 		return nil, fmt.Errorf("%s: no SystemConfigs", cfg.Path())
 	}
-	j := &job{o: o, sc: defaultSystem(cfg), epoch: image.EpochOrDefault(o.Epoch)}
+	j := &job{o: o, sc: cfg.DefaultSystem(), epoch: image.EpochOrDefault(o.Epoch)}
 	if j.o.Seed == "" {
 		j.o.Seed = strings.TrimSuffix(filepath.Base(cfg.Path()), ".json")
 	}
@@ -170,17 +170,6 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	return &j.res, nil
 }
 
-// defaultSystem is the system config an image is made of: the one marked
-// IsDefault, else the first.
-func defaultSystem(cfg *image.Config) *image.SystemConfig {
-	for i := range cfg.SystemConfigs {
-		if cfg.SystemConfigs[i].IsDefault {
-			return &cfg.SystemConfigs[i]
-		}
-	}
-	return &cfg.SystemConfigs[0]
-}
-
 // unsupported rejects what the config asks for that slipway does not make
 // yet, before any work is done.
 func (j *job) unsupported() error {
@@ -232,7 +221,7 @@ func (j *job) publish() error {
 	if err != nil {
 		return err
 	}
-	return fsutil.WriteFileAtomic(filepath.Join(j.o.OutDir, "manifest.json"), data, 0o644)
+	return fsutil.WriteFileAtomic(filepath.Join(j.o.OutDir, ManifestFile), data, 0o644)
 }
 
 // addArtifact records a staged artifact with its size and digest.

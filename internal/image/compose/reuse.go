@@ -3,7 +3,6 @@ package compose
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -38,21 +37,15 @@ func (j *job) inputsKey() (string, error) {
 // previous returns the last run's result when it was made from the same
 // inputs and its artifacts are still there, unchanged in size.
 func previous(outDir, key string) *Result {
-	data, err := os.ReadFile(filepath.Join(outDir, "manifest.json"))
-	if err != nil {
+	m, err := ReadManifest(outDir)
+	if err != nil || m.Inputs != key || len(m.Artifacts) == 0 {
 		return nil
 	}
-	var doc manifestDoc
-	if json.Unmarshal(data, &doc) != nil || doc.Inputs != key || len(doc.Artifacts) == 0 {
-		return nil
-	}
-	res := &Result{Packages: doc.Packages, Steps: doc.Steps, Reused: true}
-	for _, a := range doc.Artifacts {
-		a.Path = filepath.Join(outDir, a.Path)
+	for _, a := range m.Artifacts {
 		if st, err := os.Stat(a.Path); err != nil || st.Size() != a.Size {
 			return nil
 		}
-		res.Artifacts = append(res.Artifacts, a)
 	}
-	return res
+	m.Reused = true
+	return &m.Result
 }

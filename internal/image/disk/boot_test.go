@@ -10,6 +10,7 @@ import (
 
 	"slipway/internal/image/imagetest"
 	"slipway/internal/image/initramfs"
+	"slipway/internal/image/qemu"
 	"slipway/internal/testutil"
 )
 
@@ -52,7 +53,7 @@ func TestBootEFI(t *testing.T) {
 				}
 				defer os.Remove(image)
 			}
-			took, err := imagetest.Boot(ctx, imagetest.BootOptions{Firmware: "efi",
+			took, err := qemu.Boot(ctx, qemu.BootOptions{Firmware: "efi",
 				Disk: image, DiskFormat: f.qemuFormat, Marker: bootMarker})
 			if err != nil {
 				t.Fatal(err)
@@ -96,7 +97,7 @@ func TestBootBIOS(t *testing.T) {
 					t.Errorf("sfdisk --dump after installing GRUB: %v\n%s", err, out)
 				}
 			}
-			took, err := imagetest.Boot(ctx, imagetest.BootOptions{Firmware: "bios", Disk: raw, DiskFormat: "raw", Marker: bootMarker})
+			took, err := qemu.Boot(ctx, qemu.BootOptions{Firmware: "bios", Disk: raw, DiskFormat: "raw", Marker: bootMarker})
 			if err != nil {
 				t.Fatal(err)
 			}

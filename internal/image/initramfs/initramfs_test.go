@@ -12,6 +12,7 @@ import (
 
 	"slipway/internal/image/disk"
 	"slipway/internal/image/imagetest"
+	"slipway/internal/image/qemu"
 	"slipway/internal/testutil"
 )
 
@@ -230,7 +231,7 @@ func TestBootEFI(t *testing.T) {
 	}
 	const marker = "SLIPWAY-INITRAMFS-OK"
 	var console bytes.Buffer
-	took, err := imagetest.Boot(ctx, imagetest.BootOptions{Firmware: "efi", Disk: raw, Marker: marker, Console: &console})
+	took, err := qemu.Boot(ctx, qemu.BootOptions{Firmware: "efi", Disk: raw, Marker: marker, Console: &console})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"slipway/internal/image"
 	"slipway/internal/image/cpio"
 	"slipway/internal/image/imagetest"
+	"slipway/internal/image/qemu"
 	"slipway/internal/testutil"
 )
 
@@ -159,13 +160,13 @@ func TestBoot(t *testing.T) {
 	t.Logf("ISO: %d KiB, sha256 %s", st.Size()>>10, sums[0])
 	for _, c := range []struct{ fw, as string }{{"bios", "cdrom"}, {"efi", "cdrom"}, {"bios", "disk"}, {"efi", "disk"}} {
 		t.Run(c.fw+"-"+c.as, func(t *testing.T) {
-			o := imagetest.BootOptions{Firmware: c.fw, CDROM: image, Marker: marker}
+			o := qemu.BootOptions{Firmware: c.fw, CDROM: image, Marker: marker}
 			if c.as == "disk" {
 				o.CDROM, o.Disk = "", image
 			}
 			var console bytes.Buffer
 			o.Console = &console
-			took, err := imagetest.Boot(ctx, o)
+			took, err := qemu.Boot(ctx, o)
 			if err != nil {
 				t.Fatal(err)
 			}
