@@ -1,10 +1,7 @@
 package e2e
 
 import (
-	"archive/tar"
-	"compress/gzip"
 	"encoding/json"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,7 +53,7 @@ func TestInitBuildsAsItIs(t *testing.T) {
 	}
 
 	archive := filepath.Join(dir, "out", "images", "acme-container", "acme.tar.gz")
-	if names := tarNames(t, archive); !slices.Contains(names, "usr/bin/hello") {
+	if names, _ := testutil.ReadTarGz(t, archive); names["usr/bin/hello"] == nil {
 		t.Errorf("%s has no usr/bin/hello (%d entries)", archive, len(names))
 	}
 	root := t.TempDir()
@@ -85,31 +82,4 @@ func slipway(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	var out, errb strings.Builder
 	code = cli.Main(args, &out, &errb)
 	return code, out.String(), errb.String()
-}
-
-// tarNames lists the paths of a .tar.gz file's entries, without a
-// leading "./" or "/".
-func tarNames(t *testing.T, path string) []string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(zr)
-	var names []string
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return names
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, strings.TrimLeft(strings.TrimPrefix(h.Name, "./"), "/"))
-	}
 }

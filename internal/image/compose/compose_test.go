@@ -1,12 +1,9 @@
 package compose
 
 import (
-	"archive/tar"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -88,35 +85,6 @@ func containerConfig(system map[string]any) map[string]any {
 	}
 }
 
-// tarFiles reads a tar.gz into name -> (header, contents).
-func tarFiles(t *testing.T, path string) (map[string]*tar.Header, map[string]string) {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(zr)
-	hdrs, data := map[string]*tar.Header{}, map[string]string{}
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		name := strings.TrimPrefix(strings.TrimPrefix(h.Name, "./"), "/")
-		b, _ := io.ReadAll(tr)
-		hdrs[strings.TrimSuffix(name, "/")], data[strings.TrimSuffix(name, "/")] = h, string(b)
-	}
-	return hdrs, data
-}
-
 func TestContainerImageWithAccountsFilesAndScripts(t *testing.T) {
 	testutil.RequireRoot(t)
 	testutil.RequireTools(t, "dnf", "openssl")
@@ -145,7 +113,7 @@ func TestContainerImageWithAccountsFilesAndScripts(t *testing.T) {
 	if len(res.Artifacts) != 2 || len(res.Packages) != 2 || res.Packages[0].Name != "box-app" || res.Packages[0].SHA256 == "" {
 		t.Fatalf("artifacts %+v, packages %+v", res.Artifacts, res.Packages)
 	}
-	hdrs, files := tarFiles(t, filepath.Join(out, "box.tar.gz"))
+	hdrs, files := testutil.ReadTarGz(t, filepath.Join(out, "box.tar.gz"))
 	checks := map[string]bool{
 		"hostname":        files["etc/hostname"] == "box\n",
 		"alice in passwd": strings.Contains(files["etc/passwd"], "alice:x:1000:1000::/home/alice:/bin/sh\n"),
