@@ -8,6 +8,7 @@ packages="
   graphviz
   qemu-system-x86 qemu-utils ovmf grub-efi-amd64-bin grub-pc-bin mtools dosfstools gdisk e2fsprogs busybox-static
   xorriso umoci skopeo xz-utils openssl fdisk
+  chromium
   git ca-certificates gnupg
 "
 if [ "$(id -u)" -ne 0 ]; then
