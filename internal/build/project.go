@@ -81,6 +81,10 @@ func RunProject(ctx context.Context, p *project.Project, tree *workspace.Tree, o
 	if o.BaseRootfs == "" {
 		headers = tree.Toolchain
 	}
+	remote, err := remoteRPMs(p, tree)
+	if err != nil {
+		return nil, err
+	}
 	return Run(ctx, Options{
 		SpecsDir: p.Path(p.Config.Project.SpecsDir), BuildDir: buildDir, OutDir: p.Path(p.Config.Project.OutDir),
 		Graph: g, Specs: tree.Eval.Specs, Generated: tree.Eval.GeneratedMacros, Macros: macros,
@@ -89,8 +93,26 @@ func RunProject(ctx context.Context, p *project.Project, tree *workspace.Tree, o
 		Jobs:    o.Jobs, StopOnFailure: o.StopOnFailure, Retries: o.Retries, Progress: o.Progress,
 		AllowToolchainRebuild: p.Config.Build.AllowToolchainRebuild, DryRun: o.DryRun, Events: o.Events,
 		Force: forced(o.Force), NoCheck: p.Config.Build.SkipCheck,
-		Toolchain: headers, LearnedFile: workspace.LearnedPath(buildDir),
+		Toolchain: headers, LearnedFile: workspace.LearnedPath(buildDir), Remote: remote,
 	})
+}
+
+// remoteRPMs are the packages the tree takes from remote repositories,
+// downloaded into the remote cache when a build root needs them.
+func remoteRPMs(p *project.Project, tree *workspace.Tree) (map[string]RemoteRPM, error) {
+	if len(tree.Remote) == 0 {
+		return nil, nil
+	}
+	cacheDir, err := workspace.RemoteCacheDir(p)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]RemoteRPM{}
+	for name, rp := range tree.Remote {
+		out[name] = RemoteRPM{Repo: rp.Repo.ID, URL: rp.URL(),
+			Download: func(ctx context.Context) (string, error) { return rp.Download(ctx, cacheDir) }}
+	}
+	return out, nil
 }
 
 // baseRoot is the root every build starts from: every package of the

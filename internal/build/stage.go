@@ -79,6 +79,27 @@ type Options struct {
 	// LearnedFile, when set, receives what the run's RPMs provide (see
 	// graph.Input.Learned), for the next graph.
 	LearnedFile string
+	// Remote are the packages remote repositories provide (the graph's
+	// package nodes with an Origin), by name.
+	Remote map[string]RemoteRPM
+}
+
+// RemoteRPM is a package a remote repository provides to the builds.
+type RemoteRPM struct {
+	Repo, URL string
+	// Download fetches the RPM (checked against the repository's
+	// checksum) and returns its path.
+	Download func(ctx context.Context) (string, error)
+}
+
+// RemoteUse records a remote package the run installed in build roots.
+type RemoteUse struct {
+	Name     string   `json:"name"`
+	File     string   `json:"file"`
+	Repo     string   `json:"repo"`
+	URL      string   `json:"url"`
+	SHA256   string   `json:"sha256"`
+	NeededBy []string `json:"neededBy"`
 }
 
 // Builder builds one SRPM into RPMs: with Root installed in the build
@@ -120,6 +141,8 @@ type Summary struct {
 	Counts     map[Decision]int   `json:"counts"`
 	Duration   time.Duration      `json:"duration"`
 	Workers    int                `json:"workers"`
+	// Remote are the packages taken from remote repositories.
+	Remote []RemoteUse `json:"remote,omitempty"`
 }
 
 // stage runs one package stage.
@@ -180,6 +203,7 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	g := opts.Graph
 	buildDeps := g.BuildDeps()
 	s.deps = map[string][]string{}
+	neededRemote := map[string][]string{} // remote package -> builds whose roots get it
 	var tasks []Task
 	for i, n := range g.Nodes {
 		switch {
@@ -196,12 +220,20 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 			}
 			s.deps[n.Name] = deps
 			for _, p := range g.Reach([]int{i}, graph.Forward, graph.BuildEdge, graph.RunEdge) {
-				if pn := g.Nodes[p]; pn.Kind == graph.PackageNode && !pn.Prebuilt {
+				pn := g.Nodes[p]
+				if pn.Kind == graph.PackageNode && (!pn.Prebuilt || pn.Origin != "") {
 					s.closure[n.Name] = append(s.closure[n.Name], pn.Name)
+				}
+				if pn.Kind == graph.PackageNode && pn.Origin != "" {
+					neededRemote[pn.Name] = append(neededRemote[pn.Name], n.Name)
 				}
 			}
 			tasks = append(tasks, Task{Name: n.Name, Deps: deps, Weight: s.lastDuration(n.Name)})
 		}
+	}
+	remote, err := s.fetchRemote(ctx, neededRemote)
+	if err != nil {
+		return nil, err
 	}
 	missing := s.lateBuildRequires()
 	orderLate(tasks, s.late)
@@ -255,7 +287,7 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	sum := &Summary{Counts: map[Decision]int{}, Duration: time.Since(start), Workers: opts.Jobs, Unprovided: s.unprovided()}
+	sum := &Summary{Counts: map[Decision]int{}, Duration: time.Since(start), Workers: opts.Jobs, Unprovided: s.unprovided(), Remote: remote}
 	for _, name := range slices.Sorted(maps.Keys(s.results)) {
 		r := *s.results[name]
 		sum.Results = append(sum.Results, r)
@@ -275,6 +307,34 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		return nil, err
 	}
 	return sum, nil
+}
+
+// fetchRemote downloads the remote packages builds need (each checked
+// against its repository's checksum) and adds them to the RPMs build
+// roots are made of: from here on they are inputs like built RPMs, by
+// digest.
+func (s *stage) fetchRemote(ctx context.Context, needed map[string][]string) ([]RemoteUse, error) {
+	var uses []RemoteUse
+	for _, name := range slices.Sorted(maps.Keys(needed)) {
+		r, ok := s.opts.Remote[name]
+		if !ok {
+			return nil, fmt.Errorf("package %s comes from a remote repository, but none was given to the package stage", name)
+		}
+		path, err := r.Download(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("package %s from %s: %w", name, r.Repo, err)
+		}
+		h, err := rpm.ReadHeader(path)
+		if err != nil {
+			return nil, fmt.Errorf("package %s from %s: %w", name, r.Repo, err)
+		}
+		b := fromHeader(filepath.Base(path), h)
+		b.path = path
+		s.built.add(b)
+		by := slices.Compact(slices.Sorted(slices.Values(needed[name])))
+		uses = append(uses, RemoteUse{Name: name, File: b.File, Repo: r.Repo, URL: r.URL, SHA256: b.SHA256, NeededBy: by})
+	}
+	return uses, nil
 }
 
 func (s *stage) result(name string) *Result {

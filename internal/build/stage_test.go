@@ -3,6 +3,7 @@ package build
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,13 +43,9 @@ func (pt *pkgTest) run() *Summary {
 // runWith runs the package stage with o, on two workers in the test's base.
 func (pt *pkgTest) runWith(o ProjectOptions) *Summary {
 	pt.t.Helper()
-	p, err := project.Load(pt.dir)
+	p, tree, err := pt.tree()
 	if err != nil {
 		pt.t.Fatal(err)
-	}
-	tree, err := workspace.Load(context.Background(), p, workspace.Options{})
-	if err != nil || len(tree.Eval.Errors) > 0 {
-		pt.t.Fatalf("%v %v", err, tree.Eval.Errors)
 	}
 	o.Jobs, o.BaseRootfs = 2, pt.base
 	sum, err := RunProject(context.Background(), p, tree, o)
@@ -56,6 +53,25 @@ func (pt *pkgTest) runWith(o ProjectOptions) *Summary {
 		pt.t.Fatal(err)
 	}
 	return sum
+}
+
+// tree loads the project and evaluates it.
+func (pt *pkgTest) tree() (*project.Project, *workspace.Tree, error) {
+	p, err := project.Load(pt.dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	tree, err := workspace.Load(context.Background(), p, workspace.Options{})
+	if err == nil && len(tree.Eval.Errors) > 0 {
+		err = fmt.Errorf("%v", tree.Eval.Errors)
+	}
+	return p, tree, err
+}
+
+// load is tree's error.
+func (pt *pkgTest) load() error {
+	_, _, err := pt.tree()
+	return err
 }
 
 func decisionsOf(s *Summary) string {

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"slipway/internal/build"
+	"slipway/internal/fetch"
 	"slipway/internal/report"
 	"slipway/internal/workspace"
 )
@@ -143,6 +144,12 @@ func writeBuildSummary(w io.Writer, sum *build.Summary) {
 			d = r.End.Sub(r.Start).Round(time.Millisecond).String()
 		}
 		fmt.Fprintf(w, "%-30s %-9s %10s  %s\n", r.Spec, r.Decision, d, r.Reason)
+	}
+	if len(sum.Remote) > 0 {
+		fmt.Fprintf(w, "%d packages from remote repositories, in the build roots of the builds named:\n", len(sum.Remote))
+		for _, r := range sum.Remote {
+			fmt.Fprintf(w, "  %-40s %-12s sha256 %.12s  %s  (%s)\n", r.File, r.Repo, r.SHA256, fetch.Redact(r.URL), strings.Join(r.NeededBy, " "))
+		}
 	}
 	if len(sum.Unprovided) > 0 {
 		fmt.Fprintf(w, "%d requirements of the built RPMs that nothing here provides (installing them will need another repository):\n", len(sum.Unprovided))

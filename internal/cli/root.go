@@ -148,7 +148,7 @@ func (a *app) loadTree(ctx context.Context) (*workspace.Tree, error) {
 // evaluate evaluates p's spec tree and resolves its graph.
 func (a *app) evaluate(ctx context.Context, p *project.Project) (*workspace.Tree, error) {
 	prog := newProgress(a.stderr, "evaluating specs")
-	t, err := workspace.Load(ctx, p, workspace.Options{Jobs: a.jobs, Progress: prog.update})
+	t, err := workspace.Load(ctx, p, workspace.Options{Jobs: a.jobs, Progress: prog.update, Logger: a.log})
 	prog.done()
 	if err != nil {
 		return nil, err

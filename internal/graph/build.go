@@ -18,6 +18,11 @@ type Prebuilt struct {
 	Name, EVR, Arch string
 	Provides        []rpm.Dep // besides "Name = EVR"
 	Files           []string
+	// Origin names the remote repository the package comes from ("" for
+	// the toolchain's and marked ones). A remote package is installed
+	// where it is needed, so its Requires are resolved too.
+	Origin   string
+	Requires []spec.Dep
 }
 
 // PrebuiltFromHeader describes a pre-built package by its RPM header.
@@ -114,9 +119,15 @@ func Build(in Input) *Graph {
 			continue
 		}
 		p := prebuilt[name]
-		n := g.addNode(Node{ID: PackageID(name), Kind: PackageNode, Name: name, EVR: p.EVR, Arch: p.Arch, Prebuilt: true})
+		n := g.addNode(Node{ID: PackageID(name), Kind: PackageNode, Name: name, EVR: p.EVR, Arch: p.Arch, Prebuilt: true, Origin: p.Origin})
 		r.addProvide(n, rpm.Dep{Name: name, Op: rpm.EQ, EVR: rpm.ParseEVR(p.EVR)})
 		r.addKnown(n, p)
+	}
+	// Remote packages (after every provider is known).
+	for _, name := range slices.Sorted(maps.Keys(prebuilt)) {
+		if n, ok := g.byID[PackageID(name)]; ok && g.Nodes[n].Origin != "" {
+			r.resolveAll(n, prebuilt[name].Requires, RunEdge)
+		}
 	}
 
 	// Edges: BuildRequires of builds, Requires of packages.

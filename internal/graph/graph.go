@@ -48,6 +48,8 @@ type Node struct {
 	Prebuilt bool `json:"prebuilt,omitempty"`
 	// Bootstrap: made by a "-bootstrap" twin spec, used only to break cycles.
 	Bootstrap bool `json:"bootstrap,omitempty"`
+	// Origin is the remote repository a pre-built package comes from.
+	Origin string `json:"origin,omitempty"`
 }
 
 // Label is the node as cycle reports show it: "tinyc BUILD", "tinylint RUN".

@@ -66,5 +66,19 @@ func normalize(c Config) Config {
 	if len(c.Toolchain.Bootstrap.Packages) == 0 {
 		c.Toolchain.Bootstrap.Packages = nil
 	}
+	if len(c.Remote.RepoFiles) == 0 {
+		c.Remote.RepoFiles = nil
+	}
+	if len(c.Remote.Vars) == 0 {
+		c.Remote.Vars = nil
+	}
+	if len(c.Remote.Repos) == 0 {
+		c.Remote.Repos = nil
+	}
+	for i := range c.Remote.Repos {
+		if len(c.Remote.Repos[i].BaseURLs) == 0 {
+			c.Remote.Repos[i].BaseURLs = nil
+		}
+	}
 	return c
 }

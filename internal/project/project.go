@@ -32,6 +32,7 @@ type Config struct {
 	Images    ImagesSection    `toml:"images"`
 	Build     BuildSection     `toml:"build"`
 	Sources   SourcesSection   `toml:"sources"`
+	Remote    RemoteSection    `toml:"remote"`
 }
 
 // ProjectSection is the [project] table: the project's name and layout.

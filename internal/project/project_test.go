@@ -322,6 +322,16 @@ func TestParseErrors(t *testing.T) {
 			`slipway.toml:5: sources.auth.client_cert: needs client_key`,
 		},
 	}, {
+		name: "bad remote repos",
+		doc:  p + "[[remote.repos]]\nbaseurls = [\"ftp://x\"]\n[[remote.repos]]\nid = \"base\"\n[[remote.repos]]\nid = \"base\"\nbaseurls = [\"https://x\"]\npriority = -1\n",
+		want: []string{
+			`slipway.toml:3: remote.repos: repository 1: id: missing: give it one, e.g. id = "base"`,
+			`slipway.toml:3: remote.repos: repository "": baseurls: "ftp://x" is not supported: use an http, https or file URL`,
+			`slipway.toml:3: remote.repos: repository "base": baseurls: missing: give at least one URL`,
+			`slipway.toml:3: remote.repos: repository 3: id: "base" is used twice`,
+			`slipway.toml:3: remote.repos: repository "base": priority: -1 is negative`,
+		},
+	}, {
 		name: "NUL in a path",
 		doc:  p + "[images]\nconfigs_dir = \"a\\u0000b\"\n",
 		want: []string{`slipway.toml:4: images.configs_dir: path "a\x00b" contains a NUL byte`},

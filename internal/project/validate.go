@@ -86,6 +86,7 @@ func validate(file string, c Config, lines keyLines) []error {
 	v.path(key("build", "base_rootfs"), c.Build.BaseRootfs)
 	v.path(key("images", "configs_dir"), c.Images.ConfigsDir)
 	v.sources(c.Sources)
+	v.remote(c.Remote)
 	return v.errs
 }
 

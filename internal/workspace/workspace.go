@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -25,6 +26,7 @@ import (
 type Options struct {
 	Jobs     int                   // parallel evaluations; 0 = project setting, then CPU count
 	Progress func(done, total int) // called as specs are evaluated
+	Logger   *slog.Logger          // default: none
 }
 
 // Tree is a project's evaluated specs and their graph.
@@ -35,7 +37,11 @@ type Tree struct {
 	// Toolchain are the headers of the toolchain repository's RPMs (none
 	// before the toolchain stage has run).
 	Toolchain []*rpm.Header
-	// GraphTime is how long building the graph took.
+	// Remote are the packages remote repositories ([remote]) provide to
+	// the graph, by name: what nothing local provides.
+	Remote map[string]RemotePackage
+	// GraphTime is how long building the graph took (with the remote
+	// repositories' metadata).
 	GraphTime time.Duration
 }
 
@@ -72,10 +78,18 @@ func Load(ctx context.Context, p *project.Project, opts Options) (*Tree, error) 
 		return nil, err
 	}
 	start := time.Now()
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	remotes, err := loadRemotes(ctx, p, logger)
+	if err != nil {
+		return nil, err
+	}
 	learned := graph.ReadLearned(LearnedPath(p.Path(p.Config.Project.BuildDir)))
-	g := graph.Build(graph.Input{Specs: res.Specs, Prebuilt: withHeaders(prebuilt, headers), Learned: learned,
-		Arch: p.Config.Project.Arch})
-	return &Tree{Project: p, Eval: res, Graph: g, Toolchain: headers, GraphTime: time.Since(start)}, nil
+	g, remote := seedFromRemotes(graph.Input{Specs: res.Specs, Prebuilt: withHeaders(prebuilt, headers), Learned: learned,
+		Arch: p.Config.Project.Arch}, remotes)
+	return &Tree{Project: p, Eval: res, Graph: g, Toolchain: headers, Remote: remote, GraphTime: time.Since(start)}, nil
 }
 
 // MacroSet is the project's macro environment: rpm.vendor_macros,

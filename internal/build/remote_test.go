@@ -1,0 +1,117 @@
+package build
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"slipway/internal/repo"
+)
+
+// remoteRepo builds extlib (which requires extbase) and extbase with the
+// host's rpmbuild, indexes them with createrepo_c and serves them over
+// HTTP behind basic auth; it returns the server's URL.
+func remoteRepo(t *testing.T) string {
+	t.Helper()
+	top := t.TempDir()
+	for name, extra := range map[string]string{
+		"extlib":  "Requires: extbase >= 1\n",
+		"extbase": "",
+	} {
+		spec := filepath.Join(top, name+".spec")
+		os.WriteFile(spec, []byte("Name: "+name+"\nVersion: 1.0\nRelease: 1\nSummary: s\nLicense: MIT\nBuildArch: noarch\n"+extra+
+			"%description\nd\n%install\nmkdir -p %{buildroot}/usr/share/"+name+"\necho "+name+" from the remote > %{buildroot}/usr/share/"+name+"/data\n"+
+			"%files\n/usr/share/"+name+"\n"), 0o644)
+		if out, err := exec.Command("rpmbuild", "-bb", "--define", "_topdir "+top, spec).CombinedOutput(); err != nil {
+			t.Fatalf("rpmbuild %s: %v\n%s", name, err, out)
+		}
+	}
+	if err := repo.Create(t.Context(), filepath.Join(top, "RPMS")); err != nil {
+		t.Fatal(err)
+	}
+	files := http.FileServer(http.Dir(filepath.Join(top, "RPMS")))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != "builder" || p != "s3cret-remote" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		files.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// A BuildRequires no local spec provides comes from the remote repository,
+// with what it requires; the run says which packages came from where.
+func TestRemotePackagesFillBuildRoots(t *testing.T) {
+	pt := newPkgTest(t)
+	url := remoteRepo(t)
+	os.MkdirAll(filepath.Join(pt.dir, "SPECS", "pext"), 0o755)
+	os.WriteFile(filepath.Join(pt.dir, "SPECS", "pext", "pext.spec"), []byte(`Name: pext
+Version: 1
+Release: 1
+Summary: Builds against a remote package
+License: MIT
+BuildArch: noarch
+BuildRequires: extlib
+%description
+d
+%install
+mkdir -p %{buildroot}/usr/share/pext
+cat /usr/share/extlib/data /usr/share/extbase/data > %{buildroot}/usr/share/pext/seen
+%files
+/usr/share/pext
+%changelog
+* Thu Nov 26 2026 Tests <tests@example.invalid> - 1-1
+- First.
+`), 0o644)
+	toml := "[project]\nname = \"pkgs\"\n[remote]\ncache_dir = \"cache\"\n[[remote.repos]]\nid = \"ext\"\nbaseurls = [\"" + url + "\"]\n" +
+		"[remote.repos.auth]\nusername = \"builder\"\npassword = \"env:EXT_PASSWORD\"\n"
+	os.WriteFile(filepath.Join(pt.dir, "slipway.toml"), []byte(toml), 0o644)
+	t.Setenv("EXT_PASSWORD", "s3cret-remote")
+
+	sum := pt.run()
+	if got := decisionsOf(sum); got != "papp:built pext:built plib:built pother:built" {
+		t.Fatalf("decisions: %s", got)
+	}
+	var got []string
+	for _, r := range sum.Remote {
+		got = append(got, r.Name+" "+r.Repo+" "+strings.Join(r.NeededBy, ","))
+		if !strings.HasPrefix(r.URL, url) || len(r.SHA256) != 64 {
+			t.Errorf("remote %s: url %q, sha256 %q", r.Name, r.URL, r.SHA256)
+		}
+	}
+	if strings.Join(got, "; ") != "extbase ext pext; extlib ext pext" {
+		t.Errorf("remote packages: %v", got)
+	}
+	data, _ := os.ReadFile(filepath.Join(pt.dir, "build", "summary.json"))
+	var doc struct{ Remote []RemoteUse }
+	if json.Unmarshal(data, &doc) != nil || len(doc.Remote) != 2 {
+		t.Errorf("summary.json's remote: %s", data)
+	}
+	rpmFile := filepath.Join(pt.dir, "out", "RPMS", "noarch", "pext-1-1.noarch.rpm")
+	text, err := exec.Command("sh", "-c", "rpm2cpio "+rpmFile+" | cpio -i --to-stdout ./usr/share/pext/seen 2>/dev/null").Output()
+	if err != nil || string(text) != "extlib from the remote\nextbase from the remote\n" {
+		t.Errorf("pext saw %q, %v", text, err)
+	}
+
+	// Again: the remote packages come from the cache, and their digests
+	// are the same, so nothing is rebuilt.
+	if got := decisionsOf(pt.run()); got != "papp:reused pext:reused plib:reused pother:reused" {
+		t.Errorf("second run: %s", got)
+	}
+
+	// A wrong password: a clear error without the secret.
+	os.RemoveAll(filepath.Join(pt.dir, "cache"))
+	t.Setenv("EXT_PASSWORD", "wrong-password")
+	err = pt.load()
+	if err == nil || !strings.Contains(err.Error(), "remote repository ext") || !strings.Contains(err.Error(), "401") ||
+		strings.Contains(err.Error(), "wrong-password") {
+		t.Errorf("wrong password: %v", err)
+	}
+}

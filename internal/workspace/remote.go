@@ -1,0 +1,170 @@
+package workspace
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"slipway/internal/fetch"
+	"slipway/internal/graph"
+	"slipway/internal/project"
+	"slipway/internal/repo"
+	"slipway/internal/rpm"
+	"slipway/internal/spec"
+)
+
+// RemotePackage is a package a remote repository provides to this tree.
+type RemotePackage struct {
+	Repo    *repo.Repo
+	Package *repo.Package
+}
+
+// URL is where the package's RPM is downloaded from.
+func (r RemotePackage) URL() string { return r.Repo.PackageURL(r.Package) }
+
+// Download puts the package's RPM into the project's package cache
+// (checked against the repository's checksum) and returns its path.
+func (r RemotePackage) Download(ctx context.Context, cacheDir string) (string, error) {
+	return r.Repo.DownloadPackage(ctx, r.Package, filepath.Join(cacheDir, "packages", r.Repo.ID))
+}
+
+// RemoteCacheDir is where [remote] metadata and packages are kept.
+func RemoteCacheDir(p *project.Project) (string, error) {
+	if d := p.Config.Remote.CacheDir; d != "" {
+		return p.Path(d), nil
+	}
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("no cache directory for remote repositories: %w; set remote.cache_dir", err)
+	}
+	return filepath.Join(dir, "slipway", "repos"), nil
+}
+
+// loadRemotes loads the [remote] repositories, in priority order (lower
+// first; the order they are listed in breaks ties).
+func loadRemotes(ctx context.Context, p *project.Project, logger *slog.Logger) ([]*repo.Repo, error) {
+	rc := p.Config.Remote
+	if len(rc.RepoFiles) == 0 && len(rc.Repos) == 0 {
+		return nil, nil
+	}
+	cacheDir, err := RemoteCacheDir(p)
+	if err != nil {
+		return nil, err
+	}
+	vars := map[string]string{"basearch": p.Config.Project.Arch, "arch": p.Config.Project.Arch}
+	for k, v := range rc.Vars {
+		vars[k] = v
+	}
+	type source struct {
+		cfg    repo.RepoConfig
+		client *fetch.Client // nil: the repository's own auth
+	}
+	var sources []source
+	for _, f := range rc.RepoFiles {
+		cfgs, err := repo.ParseRepoFile(p.Path(f), vars)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cfgs {
+			if c.Enabled {
+				sources = append(sources, source{cfg: c})
+			}
+		}
+	}
+	for _, r := range rc.Repos {
+		prio := r.Priority
+		if prio == 0 {
+			prio = 99
+		}
+		sources = append(sources, source{cfg: repo.RepoConfig{ID: r.ID, Name: r.ID, Enabled: true, BaseURLs: r.BaseURLs, Priority: prio},
+			client: fetch.ForHosts(r.BaseURLs, p.FetchAuth(r.Auth), logger)})
+	}
+	slices.SortStableFunc(sources, func(a, b source) int { return cmp.Compare(a.cfg.Priority, b.cfg.Priority) })
+	var repos []*repo.Repo
+	for _, s := range sources {
+		r, err := repo.Load(ctx, s.cfg, repo.Options{CacheDir: cacheDir, Client: s.client, Logger: logger})
+		if err != nil {
+			if s.cfg.SkipIfUnavailable {
+				logger.Warn("remote repository skipped", "repo", s.cfg.ID, "err", err)
+				continue
+			}
+			return nil, fmt.Errorf("%s: remote repository %s: %w", p.File, s.cfg.ID, err)
+		}
+		repos = append(repos, r)
+	}
+	return repos, nil
+}
+
+// seedFromRemotes builds the graph, then, while capabilities stay
+// unresolved, adds the remote packages that provide them (and then what
+// those require) as pre-built packages of their repository, and builds it
+// again. Local packages and the toolchain always win: remote packages only
+// fill what nothing here provides.
+func seedFromRemotes(in graph.Input, remotes []*repo.Repo) (*graph.Graph, map[string]RemotePackage) {
+	g := graph.Build(in)
+	if len(remotes) == 0 {
+		return g, nil
+	}
+	taken := map[string]RemotePackage{}
+	for {
+		added := false
+		for _, u := range g.Unresolved {
+			dep, err := rpm.ParseDep(u.Cap)
+			if err != nil || rpm.IsRich(dep.Name) {
+				continue
+			}
+			rp, ok := bestProvider(remotes, dep, in.Arch)
+			if !ok {
+				continue
+			}
+			if _, dup := taken[rp.Package.Name]; dup {
+				continue
+			}
+			taken[rp.Package.Name] = rp
+			in.Prebuilt = append(in.Prebuilt, remotePrebuilt(rp))
+			added = true
+		}
+		if !added {
+			return g, taken
+		}
+		g = graph.Build(in)
+	}
+}
+
+// bestProvider is the provider of dep in the first repository that has
+// one, preferring the target arch (or noarch) and then the highest EVR.
+func bestProvider(remotes []*repo.Repo, dep rpm.Dep, arch string) (RemotePackage, bool) {
+	for _, r := range remotes {
+		var best *repo.Package
+		for _, p := range r.WhatProvides(dep) {
+			if p.Arch != arch && p.Arch != "noarch" {
+				continue
+			}
+			if best == nil || rpm.CompareEVR(p.EVR, best.EVR) > 0 {
+				best = p
+			}
+		}
+		if best != nil {
+			return RemotePackage{Repo: r, Package: best}, true
+		}
+	}
+	return RemotePackage{}, false
+}
+
+// remotePrebuilt describes a remote package to the graph.
+func remotePrebuilt(rp RemotePackage) graph.Prebuilt {
+	p := rp.Package
+	pre := graph.Prebuilt{Name: p.Name, EVR: p.EVR.String(), Arch: p.Arch, Provides: p.Provides, Files: p.Files, Origin: rp.Repo.ID}
+	for _, r := range p.Requires {
+		d := spec.Dep{Name: r.Name, Flags: r.Op.String()}
+		if r.Op != 0 {
+			d.Version = r.EVR.String()
+		}
+		pre.Requires = append(pre.Requires, d)
+	}
+	return pre
+}
