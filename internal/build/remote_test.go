@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -113,5 +114,55 @@ cat /usr/share/extlib/data /usr/share/extbase/data > %{buildroot}/usr/share/pext
 	if err == nil || !strings.Contains(err.Error(), "remote repository ext") || !strings.Contains(err.Error(), "401") ||
 		strings.Contains(err.Error(), "wrong-password") {
 		t.Errorf("wrong password: %v", err)
+	}
+}
+
+// rebuild = "listed": only the listed specs (and, to the depth asked, what
+// builds against them) are built; the others' packages come from the
+// repository, here one a first project published.
+func TestRebuildListedTakesTheRestFromTheRepository(t *testing.T) {
+	published := newPkgTest(t)
+	if got := decisionsOf(published.run()); got != "papp:built plib:built pother:built" {
+		t.Fatalf("publishing run: %s", got)
+	}
+	repoURL := "file://" + filepath.Join(published.dir, "out", "RPMS")
+
+	pt := newPkgTest(t)
+	write := func(list string, dependents int) {
+		toml := "[project]\nname = \"pkgs\"\n[remote]\ncache_dir = \"cache\"\nrebuild = \"listed\"\nrebuild_list = [" + list + "]\n" +
+			"rebuild_dependents = " + strconv.Itoa(dependents) + "\n[[remote.repos]]\nid = \"published\"\nbaseurls = [\"" + repoURL + "\"]\n"
+		os.WriteFile(filepath.Join(pt.dir, "slipway.toml"), []byte(toml), 0o644)
+	}
+	// papp only: plib and pother are taken, and papp's root gets the
+	// published plib-devel and plib.
+	write(`"papp"`, 0)
+	pt.edit("SPECS/plib/plib.spec", "%description\nData", "# changed here, not published\n%description\nData")
+	sum := pt.run()
+	if got := decisionsOf(sum); got != "papp:built plib:remote pother:remote" {
+		t.Fatalf("listed papp: %s", got)
+	}
+	var names []string
+	for _, r := range sum.Remote {
+		names = append(names, r.Name)
+	}
+	if strings.Join(names, " ") != "plib plib-devel" {
+		t.Errorf("remote packages in build roots: %v", names)
+	}
+	// plib, with its dependents: plib is built and papp is local again (its
+	// key is the one of the first run: the local plib has the published
+	// bytes, a comment changes none), pother taken.
+	write(`"plib"`, 1)
+	if got := decisionsOf(pt.run()); got != "papp:reused plib:built pother:remote" {
+		t.Errorf("listed plib with dependents: %s", got)
+	}
+	// Without dependents, papp is taken as published.
+	write(`"plib"`, 0)
+	if got := decisionsOf(pt.run()); got != "papp:remote plib:reused pother:remote" {
+		t.Errorf("listed plib alone: %s", got)
+	}
+	// A name that is no spec or package: the error names the key.
+	write(`"nosuch"`, 0)
+	if err := pt.load(); err == nil || !strings.Contains(err.Error(), "remote.rebuild_list") || !strings.Contains(err.Error(), `"nosuch"`) {
+		t.Errorf("unknown name: %v", err)
 	}
 }

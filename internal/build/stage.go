@@ -32,6 +32,7 @@ const (
 	Built     Decision = "built"
 	Reused    Decision = "reused"    // inputs unchanged: outputs taken from the store
 	Toolchain Decision = "toolchain" // its packages come from the toolchain
+	Remote    Decision = "remote"    // its packages come from a remote repository
 	Failed    Decision = "failed"
 	Blocked   Decision = "blocked" // not built: something it needs failed or is missing
 	// Planned is a dry run's "would be built", with the reason.
@@ -204,11 +205,19 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	buildDeps := g.BuildDeps()
 	s.deps = map[string][]string{}
 	neededRemote := map[string][]string{} // remote package -> builds whose roots get it
+	origin := map[string]string{}         // spec -> the repository its packages come from
+	for _, n := range g.Nodes {
+		if n.Kind == graph.PackageNode && n.Spec != "" && n.Origin != "" {
+			origin[n.Spec] = n.Origin
+		}
+	}
 	var tasks []Task
 	for i, n := range g.Nodes {
 		switch {
 		case n.Kind == graph.PackageNode && n.Spec != "":
 			s.owner[n.Name] = n.Spec
+		case n.Kind == graph.BuildNode && n.Prebuilt && origin[n.Name] != "":
+			s.results[n.Name] = &Result{Spec: n.Name, Decision: Remote, Reason: "its packages come from " + origin[n.Name], Worker: -1}
 		case n.Kind == graph.BuildNode && n.Prebuilt:
 			s.results[n.Name] = &Result{Spec: n.Name, Decision: Toolchain, Worker: -1}
 		case n.Kind == graph.BuildNode:

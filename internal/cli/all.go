@@ -44,6 +44,7 @@ The flags are those of the three stage commands.`,
   slipway build-all --retries 1 -j 8`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			a.seed = bf.seedPolicy()
 			t, unlock, err := a.loadForWork(ctx, "slipway build-all")
 			if err != nil {
 				return err

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"slipway/internal/build"
 	"slipway/internal/fetch"
+	"slipway/internal/project"
 	"slipway/internal/report"
 	"slipway/internal/workspace"
 )
@@ -20,19 +22,44 @@ import (
 // buildFlags are the package stage's flags (slipway build and slipway
 // build-all).
 type buildFlags struct {
-	goals         []string
-	force         []string
-	stopOnFailure bool
-	retries       int
-	timeout       time.Duration
+	goals []string
+	force []string
+	// rebuildOnly and rebuildDependents override [remote] rebuild.
+	rebuildOnly       []string
+	rebuildDependents int
+	stopOnFailure     bool
+	retries           int
+	timeout           time.Duration
 }
 
 func (f *buildFlags) add(fs *pflag.FlagSet) {
 	fs.StringSliceVarP(&f.goals, "goal", "g", nil, "build only what these need (spec, package or image config; repeatable)")
 	fs.StringSliceVar(&f.force, "force-rebuild", nil, "build these specs (or the specs of these packages) even if their outputs are stored (repeatable)")
+	fs.StringSliceVar(&f.rebuildOnly, "rebuild-only", nil, "build only these specs (repeatable); take every other spec's packages from the [remote] repositories")
+	fs.IntVar(&f.rebuildDependents, "rebuild-dependents", 0, "with --rebuild-only, also build the specs that build against them, to this depth")
 	fs.BoolVar(&f.stopOnFailure, "stop-on-failure", false, "start no new build after a failure")
 	fs.DurationVar(&f.timeout, "timeout", 2*time.Hour, "time limit of one build")
 	fs.IntVar(&f.retries, "retries", 0, "try a failed build this many more times")
+}
+
+// seedPolicy is the [remote] rebuild policy the flags ask for, or nil.
+func (f *buildFlags) seedPolicy() func(*project.RemoteSection) error {
+	if len(f.rebuildOnly) == 0 {
+		if f.rebuildDependents != 0 {
+			return func(*project.RemoteSection) error { return errors.New("--rebuild-dependents needs --rebuild-only") }
+		}
+		return nil
+	}
+	return func(r *project.RemoteSection) error {
+		if len(r.Repos) == 0 && len(r.RepoFiles) == 0 {
+			return errors.New("--rebuild-only takes the other specs' packages from the [remote] repositories, and slipway.toml has none")
+		}
+		if f.rebuildDependents < 0 {
+			return fmt.Errorf("--rebuild-dependents %d: negative", f.rebuildDependents)
+		}
+		r.Rebuild, r.RebuildList, r.RebuildDependents = project.RebuildListed, f.rebuildOnly, f.rebuildDependents
+		return nil
+	}
 }
 
 func (a *app) buildCommand() *cobra.Command {
@@ -57,6 +84,7 @@ a timeline of the workers). slipway why SPEC explains a decision.`,
   slipway build --stop-on-failure`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			a.seed = flags.seedPolicy()
 			t, unlock, err := a.loadForWork(cmd.Context(), "slipway build")
 			if err != nil {
 				return err
@@ -163,7 +191,7 @@ func writeBuildSummary(w io.Writer, sum *build.Summary) {
 // packageCounts is "N built, M reused, ..." (the decisions that occurred).
 func packageCounts(sum *build.Summary) string {
 	var parts []string
-	for _, d := range []build.Decision{build.Built, build.Reused, build.Failed, build.Blocked, build.Toolchain} {
+	for _, d := range []build.Decision{build.Built, build.Reused, build.Remote, build.Failed, build.Blocked, build.Toolchain} {
 		if n := sum.Counts[d]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, d))
 		}

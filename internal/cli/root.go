@@ -49,6 +49,9 @@ type app struct {
 	jobs           int
 	verbose        bool
 	log            *slog.Logger
+	// seed, when set, changes [remote] before the tree is evaluated
+	// (build --rebuild-only).
+	seed func(*project.RemoteSection) error
 }
 
 // Main runs slipway with args and returns the process exit code.
@@ -147,6 +150,11 @@ func (a *app) loadTree(ctx context.Context) (*workspace.Tree, error) {
 
 // evaluate evaluates p's spec tree and resolves its graph.
 func (a *app) evaluate(ctx context.Context, p *project.Project) (*workspace.Tree, error) {
+	if a.seed != nil {
+		if err := a.seed(&p.Config.Remote); err != nil {
+			return nil, usageError{err}
+		}
+	}
 	prog := newProgress(a.stderr, "evaluating specs")
 	t, err := workspace.Load(ctx, p, workspace.Options{Jobs: a.jobs, Progress: prog.update, Logger: a.log})
 	prog.done()

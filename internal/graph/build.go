@@ -95,14 +95,13 @@ func Build(in Input) *Graph {
 				continue
 			}
 			owner[p.Name] = s.Path
-			_, pre := prebuilt[p.Name]
+			known, pre := prebuilt[p.Name]
 			n := g.addNode(Node{ID: PackageID(p.Name), Kind: PackageNode, Name: p.Name, Spec: s.Name,
-				EVR: p.EVR(), Arch: p.Arch, Prebuilt: pre, Bootstrap: isBootstrap(s.Name)})
+				EVR: p.EVR(), Arch: p.Arch, Prebuilt: pre, Bootstrap: isBootstrap(s.Name), Origin: known.Origin})
 			r.addPackage(n, p)
 			// What its RPM header says beyond the spec: the pre-built
 			// RPM's, or the last local build's.
-			known, ok := prebuilt[p.Name]
-			if !ok {
+			if !pre {
 				known = learned[p.Name]
 			}
 			r.addKnown(n, known)
@@ -123,7 +122,8 @@ func Build(in Input) *Graph {
 		r.addProvide(n, rpm.Dep{Name: name, Op: rpm.EQ, EVR: rpm.ParseEVR(p.EVR)})
 		r.addKnown(n, p)
 	}
-	// Remote packages (after every provider is known).
+	// Remote packages (after every provider is known), those of local
+	// specs taken from a repository too.
 	for _, name := range slices.Sorted(maps.Keys(prebuilt)) {
 		if n, ok := g.byID[PackageID(name)]; ok && g.Nodes[n].Origin != "" {
 			r.resolveAll(n, prebuilt[name].Requires, RunEdge)

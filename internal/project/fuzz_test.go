@@ -75,6 +75,9 @@ func normalize(c Config) Config {
 	if len(c.Remote.Repos) == 0 {
 		c.Remote.Repos = nil
 	}
+	if len(c.Remote.RebuildList) == 0 {
+		c.Remote.RebuildList = nil
+	}
 	for i := range c.Remote.Repos {
 		if len(c.Remote.Repos[i].BaseURLs) == 0 {
 			c.Remote.Repos[i].BaseURLs = nil

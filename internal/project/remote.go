@@ -23,7 +23,20 @@ type RemoteSection struct {
 	// CacheDir keeps their metadata and packages; "" means the user's
 	// cache ($XDG_CACHE_HOME/slipway/repos), shared by all projects.
 	CacheDir string `toml:"cache_dir"`
+	// Rebuild says which local specs are built: "all" (default) or
+	// "listed": only RebuildList and, to RebuildDependents levels, the
+	// specs that build against them; every other spec's packages come
+	// from the repositories (a spec they lack a package of is built).
+	Rebuild           string   `toml:"rebuild"`
+	RebuildList       []string `toml:"rebuild_list"`
+	RebuildDependents int      `toml:"rebuild_dependents"`
 }
+
+// The [remote] rebuild policies.
+const (
+	RebuildAll    = "all"
+	RebuildListed = "listed"
+)
 
 // RemoteRepo is one [[remote.repos]] entry.
 type RemoteRepo struct {
@@ -44,6 +57,17 @@ func (v *validator) remote(r RemoteSection) {
 		v.path(k, f)
 	}
 	v.path(key("remote", "cache_dir"), r.CacheDir)
+	switch r.Rebuild {
+	case "", RebuildAll, RebuildListed:
+	default:
+		v.errorf(key("remote", "rebuild"), "%q is not a policy: use %q or %q", r.Rebuild, RebuildAll, RebuildListed)
+	}
+	if r.Rebuild == RebuildListed && len(r.Repos) == 0 && len(r.RepoFiles) == 0 {
+		v.errorf(key("remote", "rebuild"), "%q needs repositories to take the other specs' packages from: set repo_files or [[remote.repos]]", r.Rebuild)
+	}
+	if r.RebuildDependents < 0 {
+		v.errorf(key("remote", "rebuild_dependents"), "%d is negative", r.RebuildDependents)
+	}
 	var ids []string
 	for i, repo := range r.Repos {
 		// Keys of an array of tables are known by their first line only:

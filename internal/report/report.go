@@ -158,7 +158,7 @@ func render(path string, r Run) ([]byte, error) {
 
 // order is the package table's order of decisions; others come last.
 var order = []string{string(build.Failed), string(build.Blocked), string(build.Built),
-	string(build.Reused), string(build.Toolchain)}
+	string(build.Reused), string(build.Remote), string(build.Toolchain)}
 
 func rank(decision string) int {
 	if i := slices.Index(order, decision); i >= 0 {

@@ -104,12 +104,14 @@ func loadRemotes(ctx context.Context, p *project.Project, logger *slog.Logger) (
 // those require) as pre-built packages of their repository, and builds it
 // again. Local packages and the toolchain always win: remote packages only
 // fill what nothing here provides.
-func seedFromRemotes(in graph.Input, remotes []*repo.Repo) (*graph.Graph, map[string]RemotePackage) {
+func seedFromRemotes(in graph.Input, remotes []*repo.Repo, taken map[string]RemotePackage) (*graph.Graph, map[string]RemotePackage) {
 	g := graph.Build(in)
 	if len(remotes) == 0 {
-		return g, nil
+		return g, taken
 	}
-	taken := map[string]RemotePackage{}
+	if taken == nil {
+		taken = map[string]RemotePackage{}
+	}
 	for {
 		added := false
 		for _, u := range g.Unresolved {
@@ -139,16 +141,7 @@ func seedFromRemotes(in graph.Input, remotes []*repo.Repo) (*graph.Graph, map[st
 // one, preferring the target arch (or noarch) and then the highest EVR.
 func bestProvider(remotes []*repo.Repo, dep rpm.Dep, arch string) (RemotePackage, bool) {
 	for _, r := range remotes {
-		var best *repo.Package
-		for _, p := range r.WhatProvides(dep) {
-			if p.Arch != arch && p.Arch != "noarch" {
-				continue
-			}
-			if best == nil || rpm.CompareEVR(p.EVR, best.EVR) > 0 {
-				best = p
-			}
-		}
-		if best != nil {
+		if best := newest(r.WhatProvides(dep), arch); best != nil {
 			return RemotePackage{Repo: r, Package: best}, true
 		}
 	}
@@ -167,4 +160,88 @@ func remotePrebuilt(rp RemotePackage) graph.Prebuilt {
 		pre.Requires = append(pre.Requires, d)
 	}
 	return pre
+}
+
+// seedListed applies [remote] rebuild = "listed": the listed specs, and
+// to the given depth the specs that build against them, are built here;
+// every other spec whose packages the repositories all have is taken from
+// them (and one they lack a package of is built too).
+func seedListed(in graph.Input, remotes []*repo.Repo, rc project.RemoteSection) (graph.Input, map[string]RemotePackage, error) {
+	g := graph.Build(in)
+	nodes, err := g.Resolve(rc.RebuildList)
+	if err != nil {
+		return in, nil, fmt.Errorf("remote.rebuild_list: %w", err)
+	}
+	local := map[string]bool{}
+	var frontier []string
+	for _, n := range nodes {
+		if s := g.Nodes[n].Spec; s != "" && !local[s] {
+			local[s] = true
+			frontier = append(frontier, s)
+		}
+	}
+	packagesOf := map[string][]int{} // spec -> its package nodes
+	for i, n := range g.Nodes {
+		if n.Kind == graph.PackageNode && n.Spec != "" {
+			packagesOf[n.Spec] = append(packagesOf[n.Spec], i)
+		}
+	}
+	for depth := 0; depth < rc.RebuildDependents && len(frontier) > 0; depth++ {
+		var start []int
+		for _, s := range frontier {
+			start = append(start, packagesOf[s]...)
+		}
+		frontier = nil
+		for _, i := range g.Reach(start, graph.Backward, graph.BuildEdge, graph.RunEdge) {
+			if n := g.Nodes[i]; n.Kind == graph.BuildNode && !local[n.Name] {
+				local[n.Name] = true
+				frontier = append(frontier, n.Name)
+			}
+		}
+	}
+	taken := map[string]RemotePackage{}
+	for _, b := range g.Nodes {
+		if b.Kind != graph.BuildNode || b.Prebuilt || local[b.Name] {
+			continue
+		}
+		var found []RemotePackage
+		for _, i := range packagesOf[b.Name] {
+			rp, ok := byName(remotes, g.Nodes[i].Name, in.Arch)
+			if !ok {
+				found = nil
+				break
+			}
+			found = append(found, rp)
+		}
+		for _, rp := range found {
+			taken[rp.Package.Name] = rp
+			in.Prebuilt = append(in.Prebuilt, remotePrebuilt(rp))
+		}
+	}
+	return in, taken, nil
+}
+
+// byName is the package called name in the first repository that has it
+// for the target arch (or noarch), its highest EVR there.
+func byName(remotes []*repo.Repo, name, arch string) (RemotePackage, bool) {
+	for _, r := range remotes {
+		if best := newest(r.ByName(name), arch); best != nil {
+			return RemotePackage{Repo: r, Package: best}, true
+		}
+	}
+	return RemotePackage{}, false
+}
+
+// newest is the package of the highest EVR among those for arch or noarch.
+func newest(pkgs []*repo.Package, arch string) *repo.Package {
+	var best *repo.Package
+	for _, p := range pkgs {
+		if p.Arch != arch && p.Arch != "noarch" {
+			continue
+		}
+		if best == nil || rpm.CompareEVR(p.EVR, best.EVR) > 0 {
+			best = p
+		}
+	}
+	return best
 }

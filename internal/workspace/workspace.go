@@ -87,8 +87,14 @@ func Load(ctx context.Context, p *project.Project, opts Options) (*Tree, error) 
 		return nil, err
 	}
 	learned := graph.ReadLearned(LearnedPath(p.Path(p.Config.Project.BuildDir)))
-	g, remote := seedFromRemotes(graph.Input{Specs: res.Specs, Prebuilt: withHeaders(prebuilt, headers), Learned: learned,
-		Arch: p.Config.Project.Arch}, remotes)
+	in := graph.Input{Specs: res.Specs, Prebuilt: withHeaders(prebuilt, headers), Learned: learned, Arch: p.Config.Project.Arch}
+	var taken map[string]RemotePackage
+	if p.Config.Remote.Rebuild == project.RebuildListed {
+		if in, taken, err = seedListed(in, remotes, p.Config.Remote); err != nil {
+			return nil, fmt.Errorf("%s: %w", p.File, err)
+		}
+	}
+	g, remote := seedFromRemotes(in, remotes, taken)
 	return &Tree{Project: p, Eval: res, Graph: g, Toolchain: headers, Remote: remote, GraphTime: time.Since(start)}, nil
 }
 
