@@ -782,7 +782,7 @@ func (s *stage) publish(ctx context.Context) error {
 				}
 				dir = filepath.Join(rpmsDir, p.Arch)
 			}
-			if err := linkInto(e.Path(f), filepath.Join(dir, f)); err != nil {
+			if err := fsutil.LinkInto(e.Path(f), filepath.Join(dir, f)); err != nil {
 				return err
 			}
 		}
@@ -830,29 +830,6 @@ func lastErrorLine(logPath string) string {
 		}
 	}
 	return ""
-}
-
-func linkInto(src, dst string) error {
-	if a, err := os.Stat(src); err == nil {
-		if b, err := os.Stat(dst); err == nil && os.SameFile(a, b) {
-			return nil // already there (rename would not replace a link to the same file)
-		}
-	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	tmp := dst + ".tmp"
-	os.Remove(tmp)
-	if err := os.Link(src, tmp); err != nil {
-		data, rerr := os.ReadFile(src)
-		if rerr != nil {
-			return errors.Join(err, rerr)
-		}
-		if err := os.WriteFile(tmp, data, 0o644); err != nil {
-			return err
-		}
-	}
-	return os.Rename(tmp, dst)
 }
 
 func hashStrings(parts ...string) string {

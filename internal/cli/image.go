@@ -15,8 +15,10 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"slipway/internal/fsutil"
 	"slipway/internal/image"
 	"slipway/internal/image/compose"
+	"slipway/internal/repo"
 	"slipway/internal/report"
 	"slipway/internal/workspace"
 )
@@ -241,6 +243,13 @@ func (a *app) makeImage(ctx context.Context, t *workspace.Tree, cfg *image.Confi
 	if tc := workspace.ToolchainRepoDir(buildDir); fileExists(filepath.Join(tc, "repodata", "repomd.xml")) {
 		repos = append(repos, tc)
 	}
+	remote, err := a.imageRemoteRepo(ctx, t, cfg, repos)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.Path(), err)
+	}
+	if remote != "" {
+		repos = append(repos, remote)
+	}
 	if len(repos) == 0 {
 		return nil, fmt.Errorf("%s: no repository to install from: run slipway toolchain and slipway build first", cfg.Path())
 	}
@@ -279,6 +288,59 @@ func (a *app) makeImage(ctx context.Context, t *workspace.Tree, cfg *image.Confi
 	}
 	fmt.Fprintf(a.stdout, "  steps: %s; total %.1fs\n", strings.Join(steps, ", "), time.Since(start).Seconds())
 	return res, nil
+}
+
+// imageRemoteRepo puts the packages the image takes from the [remote]
+// repositories (what neither out/RPMS nor the toolchain provide) into a
+// local repository, build/remote-rpms/<config>, and returns it; "" when
+// there are no remote repositories. The installer runs without network.
+func (a *app) imageRemoteRepo(ctx context.Context, t *workspace.Tree, cfg *image.Config, local []string) (string, error) {
+	if len(t.Remotes) == 0 {
+		return "", nil
+	}
+	names, err := cfg.Packages()
+	if err != nil {
+		return "", err
+	}
+	pkgs, err := workspace.ImageRemotePackages(ctx, t, local, names)
+	if err != nil {
+		return "", err
+	}
+	cacheDir, err := workspace.RemoteCacheDir(t.Project)
+	if err != nil {
+		return "", err
+	}
+	// The directory keeps the files of the last run that are still
+	// wanted, so unchanged choices leave its metadata, and the image's
+	// key, as they were.
+	dir := filepath.Join(t.Project.Path(t.Project.Config.Project.BuildDir), "remote-rpms", configName(cfg))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	want := map[string]bool{}
+	for _, rp := range pkgs {
+		path, err := rp.Download(ctx, cacheDir)
+		if err != nil {
+			return "", fmt.Errorf("package %s from %s: %w", rp.Package.NEVRA(), rp.Repo.ID, err)
+		}
+		want[filepath.Base(path)] = true
+		if err := fsutil.LinkInto(path, filepath.Join(dir, filepath.Base(path))); err != nil {
+			return "", err
+		}
+	}
+	old, _ := filepath.Glob(filepath.Join(dir, "*.rpm"))
+	for _, f := range old {
+		if !want[filepath.Base(f)] {
+			if err := os.Remove(f); err != nil {
+				return "", err
+			}
+		}
+	}
+	fmt.Fprintf(a.stderr, "image %s: %d packages from remote repositories\n", configName(cfg), len(pkgs))
+	if err := repo.Create(ctx, dir); err != nil {
+		return "", err
+	}
+	return dir, nil
 }
 
 // sourceDateEpoch is $SOURCE_DATE_EPOCH, or 0 when it is unset or bad.

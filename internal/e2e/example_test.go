@@ -6,6 +6,8 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -185,6 +187,45 @@ func TestExampleFromNothing(t *testing.T) {
 	t.Logf("after libtiny's patch changed: built %v, reused %v", built, decided(sum, build.Reused))
 
 	checkImages(t, dir)
+	checkImageFromPublished(t, dir)
+}
+
+// checkImageFromPublished makes the example's EFI disk in a fresh copy of
+// the project that has built nothing, from the packages dir published
+// (its out/RPMS and toolchain repository, served over HTTP behind a
+// bearer token) alone, and boots it.
+func checkImageFromPublished(t *testing.T, dir string) {
+	serve := func(root string) string {
+		files := http.FileServer(http.Dir(root))
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") != "Bearer pub-token" {
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			files.ServeHTTP(w, r)
+		}))
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	packages, tc := serve(filepath.Join(dir, "out", "RPMS")), serve(workspace.ToolchainRepoDir(filepath.Join(dir, "build")))
+	fresh := testutil.CopyProject(t, "../../examples/tiny", "\n[remote]\ncache_dir = \"cache\"\n"+
+		"[[remote.repos]]\nid = \"packages\"\nbaseurls = [\""+packages+"\"]\n[remote.repos.auth]\ntoken = \"env:PUB_TOKEN\"\n"+
+		"[[remote.repos]]\nid = \"toolchain\"\nbaseurls = [\""+tc+"\"]\n[remote.repos.auth]\ntoken = \"env:PUB_TOKEN\"\n")
+	t.Setenv("PUB_TOKEN", "pub-token")
+	code, stdout, stderr := slipway(t, "-C", fresh, "image", "tiny-efi")
+	if code != 0 || !strings.Contains(stderr, "image tiny-efi: ") || !strings.Contains(stderr, " packages from remote repositories") {
+		t.Fatalf("image from published packages: exit %d\n%s\n%s", code, stdout, tail(stderr))
+	}
+	if _, err := os.Stat(filepath.Join(fresh, "out", "RPMS")); !os.IsNotExist(err) {
+		t.Errorf("the fresh project has out/RPMS: the package stage ran? (%v)", err)
+	}
+	disk := filepath.Join(fresh, "out", "images", "tiny-efi", "tiny-efi.vhdx")
+	took, err := qemu.Boot(context.Background(), qemu.BootOptions{Firmware: "efi", Disk: disk, DiskFormat: "vhdx", Marker: bootMarker})
+	if err != nil {
+		t.Errorf("booting the disk made from published packages: %v", err)
+	} else {
+		t.Logf("the disk made from published packages booted to its banner in %.1f s", took.Seconds())
+	}
 }
 
 // makeImage makes one of the example's image configs from its packages

@@ -4,6 +4,7 @@ package fsutil
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -110,4 +111,30 @@ func SyncFile(path string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// LinkInto puts src at dst as a hard link, or a copy where linking fails
+// (another file system), replacing dst in one rename: dst is never seen
+// half-written. A dst that already is src is left alone.
+func LinkInto(src, dst string) error {
+	if a, err := os.Stat(src); err == nil {
+		if b, err := os.Stat(dst); err == nil && os.SameFile(a, b) {
+			return nil // already there (rename would not replace a link to the same file)
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	tmp := dst + ".tmp"
+	os.Remove(tmp)
+	if err := os.Link(src, tmp); err != nil {
+		data, rerr := os.ReadFile(src)
+		if rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		if err := os.WriteFile(tmp, data, 0o644); err != nil {
+			return err
+		}
+	}
+	return os.Rename(tmp, dst)
 }

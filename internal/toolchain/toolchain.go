@@ -211,10 +211,8 @@ func writeRepo(ctx context.Context, dirs layout, set map[string]string) error {
 	}
 	defer os.RemoveAll(tmp)
 	for name, src := range set {
-		if err := os.Link(src, filepath.Join(tmp, name)); err != nil {
-			if err := copyFile(src, filepath.Join(tmp, name)); err != nil {
-				return err
-			}
+		if err := fsutil.LinkInto(src, filepath.Join(tmp, name)); err != nil {
+			return err
 		}
 	}
 	if err := repo.Create(ctx, tmp); err != nil {
@@ -263,12 +261,4 @@ func sameContent(a, b string) bool {
 	da, errA := fsutil.SHA256File(a)
 	db, errB := fsutil.SHA256File(b)
 	return errA == nil && errB == nil && da == db
-}
-
-func copyFile(src, dst string) error {
-	data, err := os.ReadFile(src)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(dst, data, 0o644)
 }

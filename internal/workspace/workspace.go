@@ -18,6 +18,7 @@ import (
 	"slipway/internal/graph"
 	"slipway/internal/image"
 	"slipway/internal/project"
+	"slipway/internal/repo"
 	"slipway/internal/rpm"
 	"slipway/internal/spec"
 )
@@ -40,6 +41,8 @@ type Tree struct {
 	// Remote are the packages remote repositories ([remote]) provide to
 	// the graph, by name: what nothing local provides.
 	Remote map[string]RemotePackage
+	// Remotes are the [remote] repositories, in priority order.
+	Remotes []*repo.Repo
 	// GraphTime is how long building the graph took (with the remote
 	// repositories' metadata).
 	GraphTime time.Duration
@@ -95,7 +98,7 @@ func Load(ctx context.Context, p *project.Project, opts Options) (*Tree, error) 
 		}
 	}
 	g, remote := seedFromRemotes(in, remotes, taken)
-	return &Tree{Project: p, Eval: res, Graph: g, Toolchain: headers, Remote: remote, GraphTime: time.Since(start)}, nil
+	return &Tree{Project: p, Eval: res, Graph: g, Toolchain: headers, Remote: remote, Remotes: remotes, GraphTime: time.Since(start)}, nil
 }
 
 // MacroSet is the project's macro environment: rpm.vendor_macros,

@@ -1,0 +1,94 @@
+package workspace
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"slipway/internal/repo"
+	"slipway/internal/rpm"
+)
+
+// ImageRemotePackages lists the remote packages an image of names (package
+// names or capabilities) needs: each name and, transitively, each of their
+// requirements is provided by the first of localRepos (rpm-md directories
+// such as out/RPMS and the toolchain's) or of the [remote] repositories
+// that has a provider, local ones first; the remote providers chosen are
+// returned, for a local repository the image installer can read offline.
+// A name nothing provides is an error naming it.
+func ImageRemotePackages(ctx context.Context, t *Tree, localRepos []string, names []string) ([]RemotePackage, error) {
+	if len(t.Remotes) == 0 {
+		return nil, nil
+	}
+	cacheDir, err := RemoteCacheDir(t.Project)
+	if err != nil {
+		return nil, err
+	}
+	var repos []*repo.Repo
+	for i, dir := range localRepos {
+		r, err := repo.Load(ctx, repo.RepoConfig{ID: fmt.Sprintf("local-%d", i), Enabled: true, BaseURLs: []string{dir}}, repo.Options{CacheDir: cacheDir})
+		if err != nil {
+			return nil, err
+		}
+		repos = append(repos, r)
+	}
+	local := len(repos)
+	repos = append(repos, t.Remotes...)
+
+	chosen := map[*repo.Package]*repo.Repo{}
+	var queue []*repo.Package
+	choose := func(dep rpm.Dep) bool {
+		var first RemotePackage
+		for _, r := range repos {
+			for _, p := range r.WhatProvides(dep) {
+				if _, ok := chosen[p]; ok {
+					return true // already in the image
+				}
+			}
+			if first.Package == nil {
+				if p := newest(r.WhatProvides(dep), t.Project.Config.Project.Arch); p != nil {
+					first = RemotePackage{Repo: r, Package: p}
+				}
+			}
+		}
+		if first.Package == nil {
+			return false
+		}
+		chosen[first.Package] = first.Repo
+		queue = append(queue, first.Package)
+		return true
+	}
+	var missing []string
+	for _, name := range names {
+		if !choose(rpm.Dep{Name: name}) {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("no local or remote repository provides %s", strings.Join(missing, ", "))
+	}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		for _, req := range p.Requires {
+			if strings.HasPrefix(req.Name, "rpmlib(") || rpm.IsRich(req.Name) {
+				continue
+			}
+			if !choose(req.Dep) {
+				missing = append(missing, req.Dep.String()+" (needed by "+p.NEVRA()+")")
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("no local or remote repository provides %s", strings.Join(missing, "; "))
+	}
+	var out []RemotePackage
+	for p, r := range chosen {
+		if slices.Index(repos, r) >= local {
+			out = append(out, RemotePackage{Repo: r, Package: p})
+		}
+	}
+	slices.SortFunc(out, func(a, b RemotePackage) int { return strings.Compare(a.Package.NEVRA(), b.Package.NEVRA()) })
+	return out, nil
+}
