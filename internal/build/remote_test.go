@@ -2,22 +2,25 @@ package build
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"slipway/internal/repo"
+	"slipway/internal/workspace"
 )
 
 // remoteRepo builds extlib (which requires extbase) and extbase with the
 // host's rpmbuild, indexes them with createrepo_c and serves them over
-// HTTP behind basic auth; it returns the server's URL.
-func remoteRepo(t *testing.T) string {
+// HTTP behind basic auth; it returns the server.
+func remoteRepo(t *testing.T) *httptest.Server {
 	t.Helper()
 	top := t.TempDir()
 	for name, extra := range map[string]string{
@@ -44,14 +47,15 @@ func remoteRepo(t *testing.T) string {
 		files.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	return srv.URL
+	return srv
 }
 
 // A BuildRequires no local spec provides comes from the remote repository,
 // with what it requires; the run says which packages came from where.
 func TestRemotePackagesFillBuildRoots(t *testing.T) {
 	pt := newPkgTest(t)
-	url := remoteRepo(t)
+	srv := remoteRepo(t)
+	url := srv.URL
 	os.MkdirAll(filepath.Join(pt.dir, "SPECS", "pext"), 0o755)
 	os.WriteFile(filepath.Join(pt.dir, "SPECS", "pext", "pext.spec"), []byte(`Name: pext
 Version: 1
@@ -107,7 +111,42 @@ cat /usr/share/extlib/data /usr/share/extbase/data > %{buildroot}/usr/share/pext
 		t.Errorf("second run: %s", got)
 	}
 
+	// Locked, with the server gone: offline, the same packages from the
+	// cache, nothing rebuilt.
+	p, tree, err := pt.tree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := workspace.WriteLock(p, slices.Collect(maps.Values(tree.Remote))); err != nil || n != 2 {
+		t.Fatalf("writing the lock: %d, %v", n, err)
+	}
+	srv.Close()
+	pt.offline = true
+	if got := decisionsOf(pt.run()); got != "papp:reused pext:reused plib:reused pother:reused" {
+		t.Errorf("offline, locked: %s", got)
+	}
+	// A lock without extbase: the error names it.
+	lockFile := workspace.LockPath(p)
+	data, _ = os.ReadFile(lockFile)
+	var lock workspace.Lock
+	json.Unmarshal(data, &lock)
+	lock.Repos[0].Packages = slices.DeleteFunc(lock.Repos[0].Packages, func(lp workspace.LockedPackage) bool { return lp.Name == "extbase" })
+	data, _ = json.Marshal(lock)
+	os.WriteFile(lockFile, data, 0o644)
+	if err := pt.load(); err == nil || !strings.Contains(err.Error(), "no locked package provides extbase >= 1 (needed by extlib)") {
+		t.Errorf("incomplete lock: %v", err)
+	}
+	// No lock at all: offline cannot choose.
+	os.Remove(lockFile)
+	if err := pt.load(); err == nil || !strings.Contains(err.Error(), "run slipway lock first") {
+		t.Errorf("offline without a lock: %v", err)
+	}
+	pt.offline = false
+
 	// A wrong password: a clear error without the secret.
+	srv = remoteRepo(t)
+	toml = strings.Replace(toml, url, srv.URL, 1)
+	os.WriteFile(filepath.Join(pt.dir, "slipway.toml"), []byte(toml), 0o644)
 	os.RemoveAll(filepath.Join(pt.dir, "cache"))
 	t.Setenv("EXT_PASSWORD", "wrong-password")
 	err = pt.load()

@@ -331,7 +331,7 @@ func (s *stage) fetchRemote(ctx context.Context, needed map[string][]string) ([]
 		}
 		path, err := r.Download(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("package %s from %s: %w", name, r.Repo, err)
+			return nil, fmt.Errorf("remote repository %s: %w", r.Repo, err)
 		}
 		h, err := rpm.ReadHeader(path)
 		if err != nil {

@@ -24,9 +24,10 @@ func TestMain(m *testing.M) {
 }
 
 type pkgTest struct {
-	t    *testing.T
-	dir  string
-	base string
+	t       *testing.T
+	dir     string
+	base    string
+	offline bool // workspace.Options.Offline
 }
 
 func newPkgTest(t *testing.T) *pkgTest {
@@ -61,7 +62,7 @@ func (pt *pkgTest) tree() (*project.Project, *workspace.Tree, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	tree, err := workspace.Load(context.Background(), p, workspace.Options{})
+	tree, err := workspace.Load(context.Background(), p, workspace.Options{Offline: pt.offline})
 	if err == nil && len(tree.Eval.Errors) > 0 {
 		err = fmt.Errorf("%v", tree.Eval.Errors)
 	}

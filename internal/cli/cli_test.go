@@ -131,6 +131,10 @@ func TestUnknownGoal(t *testing.T) {
 	if code != exitUsage || !strings.Contains(stderr, "--rebuild-only takes the other specs' packages from the [remote] repositories") {
 		t.Errorf("build --rebuild-only without [remote]: exit %d:\n%s", code, stderr)
 	}
+	code, _, stderr = run(t, "lock", "-C", dir)
+	if code != exitUsage || !strings.Contains(stderr, "has no [remote] repositories: nothing to lock") {
+		t.Errorf("lock without [remote]: exit %d:\n%s", code, stderr)
+	}
 	code, _, stderr = run(t, "build", "-C", dir, "--force-rebuild", "helo")
 	if code != exitUsage || !strings.Contains(stderr, `--force-rebuild: unknown goal "helo"`) {
 		t.Errorf("build --force-rebuild: exit %d:\n%s", code, stderr)

@@ -18,6 +18,7 @@ import (
 	"slipway/internal/fsutil"
 	"slipway/internal/image"
 	"slipway/internal/image/compose"
+	"slipway/internal/project"
 	"slipway/internal/repo"
 	"slipway/internal/report"
 	"slipway/internal/workspace"
@@ -192,8 +193,15 @@ func configName(cfg *image.Config) string {
 func (a *app) validateConfigs(t *workspace.Tree, paths []string) ([]*image.Config, int, error) {
 	opts := image.Options{
 		KnownPackage: func(name string) bool {
-			_, ok := t.Graph.Lookup(name)
-			return ok
+			if _, ok := t.Graph.Lookup(name); ok {
+				return true
+			}
+			for _, r := range t.Remotes {
+				if len(r.ByName(name)) > 0 {
+					return true
+				}
+			}
+			return false
 		},
 		UnknownPackage: unknownPackage,
 	}
@@ -236,13 +244,7 @@ func (a *app) makeImage(ctx context.Context, t *workspace.Tree, cfg *image.Confi
 	p := t.Project
 	name := configName(cfg)
 	buildDir := p.Path(p.Config.Project.BuildDir)
-	var repos []string
-	if local := filepath.Join(p.Path(p.Config.Project.OutDir), "RPMS"); fileExists(filepath.Join(local, "repodata", "repomd.xml")) {
-		repos = append(repos, local)
-	}
-	if tc := workspace.ToolchainRepoDir(buildDir); fileExists(filepath.Join(tc, "repodata", "repomd.xml")) {
-		repos = append(repos, tc)
-	}
+	repos := localRepos(p)
 	remote, err := a.imageRemoteRepo(ctx, t, cfg, repos)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.Path(), err)
@@ -290,6 +292,19 @@ func (a *app) makeImage(ctx context.Context, t *workspace.Tree, cfg *image.Confi
 	return res, nil
 }
 
+// localRepos are the project's repositories images install from, in
+// priority order: out/RPMS and the toolchain's, those that exist.
+func localRepos(p *project.Project) []string {
+	var repos []string
+	if local := filepath.Join(p.Path(p.Config.Project.OutDir), "RPMS"); fileExists(filepath.Join(local, "repodata", "repomd.xml")) {
+		repos = append(repos, local)
+	}
+	if tc := workspace.ToolchainRepoDir(p.Path(p.Config.Project.BuildDir)); fileExists(filepath.Join(tc, "repodata", "repomd.xml")) {
+		repos = append(repos, tc)
+	}
+	return repos
+}
+
 // imageRemoteRepo puts the packages the image takes from the [remote]
 // repositories (what neither out/RPMS nor the toolchain provide) into a
 // local repository, build/remote-rpms/<config>, and returns it; "" when
@@ -321,7 +336,7 @@ func (a *app) imageRemoteRepo(ctx context.Context, t *workspace.Tree, cfg *image
 	for _, rp := range pkgs {
 		path, err := rp.Download(ctx, cacheDir)
 		if err != nil {
-			return "", fmt.Errorf("package %s from %s: %w", rp.Package.NEVRA(), rp.Repo.ID, err)
+			return "", fmt.Errorf("remote repository %s: %w", rp.Repo.ID, err)
 		}
 		want[filepath.Base(path)] = true
 		if err := fsutil.LinkInto(path, filepath.Join(dir, filepath.Base(path))); err != nil {

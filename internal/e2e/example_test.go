@@ -193,8 +193,10 @@ func TestExampleFromNothing(t *testing.T) {
 // checkImageFromPublished makes the example's EFI disk in a fresh copy of
 // the project that has built nothing, from the packages dir published
 // (its out/RPMS and toolchain repository, served over HTTP behind a
-// bearer token) alone, and boots it.
+// bearer token) alone, and boots it; then pins those packages with
+// slipway lock and makes the disk again offline, the servers gone.
 func checkImageFromPublished(t *testing.T, dir string) {
+	var servers []*httptest.Server
 	serve := func(root string) string {
 		files := http.FileServer(http.Dir(root))
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -205,6 +207,7 @@ func checkImageFromPublished(t *testing.T, dir string) {
 			files.ServeHTTP(w, r)
 		}))
 		t.Cleanup(srv.Close)
+		servers = append(servers, srv)
 		return srv.URL
 	}
 	packages, tc := serve(filepath.Join(dir, "out", "RPMS")), serve(workspace.ToolchainRepoDir(filepath.Join(dir, "build")))
@@ -225,6 +228,16 @@ func checkImageFromPublished(t *testing.T, dir string) {
 		t.Errorf("booting the disk made from published packages: %v", err)
 	} else {
 		t.Logf("the disk made from published packages booted to its banner in %.1f s", took.Seconds())
+	}
+
+	if code, stdout, stderr := slipway(t, "-C", fresh, "lock", "tiny-efi"); code != 0 || !strings.Contains(stdout, "remote packages pinned") {
+		t.Fatalf("slipway lock: exit %d\n%s\n%s", code, stdout, tail(stderr))
+	}
+	for _, srv := range servers {
+		srv.Close()
+	}
+	if code, stdout, stderr := slipway(t, "-C", fresh, "--offline", "image", "tiny-efi", "--rebuild"); code != 0 {
+		t.Errorf("offline image from the locked packages: exit %d\n%s\n%s", code, stdout, tail(stderr))
 	}
 }
 

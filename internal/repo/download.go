@@ -33,6 +33,12 @@ func (r *Repo) DownloadPackage(ctx context.Context, p *Package, destDir string) 
 		return "", fmt.Errorf("package %s: bad location %q", p.NEVRA(), p.Location)
 	}
 	dest := filepath.Join(destDir, name)
+	if r.offline {
+		if got, err := fileChecksum(dest, p.Checksum.Type); err != nil || got != p.Checksum.Value {
+			return "", fmt.Errorf("package %s: offline, and %s is not in the package cache", p.NEVRA(), name)
+		}
+		return dest, nil
+	}
 	if err := fetchVerified(ctx, r.client, r.PackageURL(p), dest, p.Checksum, p.Size, r.log); err != nil {
 		return "", fmt.Errorf("package %s: %w", p.NEVRA(), err)
 	}

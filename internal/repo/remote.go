@@ -39,9 +39,10 @@ type Repo struct {
 	BaseURL string // the base URL (mirror) the metadata came from
 	MD      *RepoMD
 
-	client *fetch.Client
-	dir    string // this repository's cache directory
-	log    *slog.Logger
+	client  *fetch.Client
+	dir     string // this repository's cache directory
+	log     *slog.Logger
+	offline bool // downloads only from the download directory (Pinned)
 
 	filesMu sync.Mutex
 	files   map[string][]int32 // path -> packages, from filelists once loaded

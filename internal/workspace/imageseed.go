@@ -66,7 +66,7 @@ func ImageRemotePackages(ctx context.Context, t *Tree, localRepos []string, name
 		}
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("no local or remote repository provides %s", strings.Join(missing, ", "))
+		return nil, missingError(t, strings.Join(missing, ", "))
 	}
 	for len(queue) > 0 {
 		p := queue[0]
@@ -81,7 +81,7 @@ func ImageRemotePackages(ctx context.Context, t *Tree, localRepos []string, name
 		}
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("no local or remote repository provides %s", strings.Join(missing, "; "))
+		return nil, missingError(t, strings.Join(missing, "; "))
 	}
 	var out []RemotePackage
 	for p, r := range chosen {
@@ -91,4 +91,11 @@ func ImageRemotePackages(ctx context.Context, t *Tree, localRepos []string, name
 	}
 	slices.SortFunc(out, func(a, b RemotePackage) int { return strings.Compare(a.Package.NEVRA(), b.Package.NEVRA()) })
 	return out, nil
+}
+
+func missingError(t *Tree, what string) error {
+	if t.Locked {
+		return fmt.Errorf("no local repository and no package of %s provides %s: run slipway lock to pin what is missing", LockFileName, what)
+	}
+	return fmt.Errorf("no local or remote repository provides %s", what)
 }

@@ -44,6 +44,26 @@ func RemoteCacheDir(p *project.Project) (string, error) {
 	return filepath.Join(dir, "slipway", "repos"), nil
 }
 
+// remoteRepos are the repositories remote packages come from: those the
+// lock file pins when there is one, else the [remote] repositories.
+func remoteRepos(ctx context.Context, p *project.Project, opts Options, logger *slog.Logger) (repos []*repo.Repo, locked bool, err error) {
+	rc := p.Config.Remote
+	if len(rc.RepoFiles) == 0 && len(rc.Repos) == 0 {
+		return nil, false, nil
+	}
+	if !opts.IgnoreLock {
+		pinned, err := readLock(p, opts.Offline)
+		if err != nil || pinned != nil {
+			return pinned, true, err
+		}
+	}
+	if opts.Offline {
+		return nil, false, fmt.Errorf("offline: %s has [remote] repositories but no %s to say which of their packages to use: run slipway lock first", p.File, LockFileName)
+	}
+	repos, err = loadRemotes(ctx, p, logger)
+	return repos, false, err
+}
+
 // loadRemotes loads the [remote] repositories, in priority order (lower
 // first; the order they are listed in breaks ties).
 func loadRemotes(ctx context.Context, p *project.Project, logger *slog.Logger) ([]*repo.Repo, error) {

@@ -28,6 +28,12 @@ type Options struct {
 	Jobs     int                   // parallel evaluations; 0 = project setting, then CPU count
 	Progress func(done, total int) // called as specs are evaluated
 	Logger   *slog.Logger          // default: none
+	// Offline: remote packages only as remote.lock.json pins them, and
+	// only from the package cache.
+	Offline bool
+	// IgnoreLock loads the [remote] repositories even when a lock file
+	// exists (to write a new one).
+	IgnoreLock bool
 }
 
 // Tree is a project's evaluated specs and their graph.
@@ -43,6 +49,8 @@ type Tree struct {
 	Remote map[string]RemotePackage
 	// Remotes are the [remote] repositories, in priority order.
 	Remotes []*repo.Repo
+	// Locked says Remotes are the packages remote.lock.json pins.
+	Locked bool
 	// GraphTime is how long building the graph took (with the remote
 	// repositories' metadata).
 	GraphTime time.Duration
@@ -85,7 +93,7 @@ func Load(ctx context.Context, p *project.Project, opts Options) (*Tree, error) 
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	remotes, err := loadRemotes(ctx, p, logger)
+	remotes, locked, err := remoteRepos(ctx, p, opts, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +106,12 @@ func Load(ctx context.Context, p *project.Project, opts Options) (*Tree, error) 
 		}
 	}
 	g, remote := seedFromRemotes(in, remotes, taken)
-	return &Tree{Project: p, Eval: res, Graph: g, Toolchain: headers, Remote: remote, Remotes: remotes, GraphTime: time.Since(start)}, nil
+	if locked {
+		if err := lockCovers(g); err != nil {
+			return nil, fmt.Errorf("%s: %w", LockPath(p), err)
+		}
+	}
+	return &Tree{Project: p, Eval: res, Graph: g, Toolchain: headers, Remote: remote, Remotes: remotes, Locked: locked, GraphTime: time.Since(start)}, nil
 }
 
 // MacroSet is the project's macro environment: rpm.vendor_macros,
