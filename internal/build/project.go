@@ -123,20 +123,27 @@ func baseRoot(ctx context.Context, buildDir, rootfs string, idOnly bool) (dir, i
 		return rootfs, "rootfs:" + rootfs, nil
 	}
 	repoDir := workspace.ToolchainRepoDir(buildDir)
-	repomd, err := os.ReadFile(filepath.Join(repoDir, "repodata", "repomd.xml"))
-	if err != nil {
+	if _, err := os.Stat(filepath.Join(repoDir, "repodata", "repomd.xml")); err != nil {
 		return "", "", fmt.Errorf("no toolchain repository in %s: run slipway toolchain first", repoDir)
 	}
+	// The ID is made of the RPMs' contents, not of the metadata (whose
+	// timestamps differ between machines), so a store moved to another
+	// machine with the same toolchain keeps its keys.
 	files, _ := filepath.Glob(filepath.Join(repoDir, "*.rpm"))
 	var names []string
-	for _, f := range files {
+	h := sha256.New()
+	for _, f := range files { // Glob sorts
 		pkg, err := graph.ParseRPMFileName(filepath.Base(f))
 		if err == nil && !slices.Contains(names, pkg.Name) {
 			names = append(names, pkg.Name)
 		}
+		d, err := buildroot.FileDigest(filepath.Join(buildDir, "bases"), f)
+		if err != nil {
+			return "", "", err
+		}
+		fmt.Fprintf(h, "%s %s\n", filepath.Base(f), d)
 	}
-	sum := sha256.Sum256(repomd)
-	id = "toolchain:" + hex.EncodeToString(sum[:])
+	id = "toolchain-rpms:" + hex.EncodeToString(h.Sum(nil))
 	if idOnly {
 		return "", id, nil
 	}

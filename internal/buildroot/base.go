@@ -114,7 +114,7 @@ func (b BaseSpec) key() (string, error) {
 	switch {
 	case b.Tarball != "":
 		kind = "tarball"
-		d, err := fileDigest(b.CacheDir, b.Tarball)
+		d, err := FileDigest(b.CacheDir, b.Tarball)
 		if err != nil {
 			return "", err
 		}
@@ -122,7 +122,7 @@ func (b BaseSpec) key() (string, error) {
 	case len(b.RPMs) > 0:
 		kind = "rpms"
 		for _, f := range b.RPMs {
-			d, err := fileDigest(b.CacheDir, f)
+			d, err := FileDigest(b.CacheDir, f)
 			if err != nil {
 				return "", err
 			}
@@ -132,7 +132,7 @@ func (b BaseSpec) key() (string, error) {
 		lines = slices.Compact(lines)
 	default:
 		kind = "dnf"
-		d, err := fileDigest(b.CacheDir, filepath.Join(b.Repo, "repodata", "repomd.xml"))
+		d, err := FileDigest(b.CacheDir, filepath.Join(b.Repo, "repodata", "repomd.xml"))
 		if err != nil {
 			return "", err
 		}
@@ -145,11 +145,11 @@ func (b BaseSpec) key() (string, error) {
 	return kind + "-" + hex.EncodeToString(h.Sum(nil))[:32], nil
 }
 
-// fileDigest returns the sha256 of a file. Digests are remembered in
+// FileDigest returns the sha256 of a file. Digests are remembered in
 // cacheDir/.digests by the file's identity (device, inode, size, mtime,
 // ctime: any change to the file changes its ctime), so asking again for a
 // large unchanged tarball costs a stat, not a read.
-func fileDigest(cacheDir, path string) (string, error) {
+func FileDigest(cacheDir, path string) (string, error) {
 	var st syscall.Stat_t
 	if err := syscall.Stat(path, &st); err != nil {
 		return "", fmt.Errorf("buildroot: base input %s: %w", path, err)

@@ -111,7 +111,7 @@ use the bundled example distribution "tiny".`,
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log what slipway does")
 	pf.BoolVar(&a.offline, "offline", false, "take remote packages only as "+workspace.LockFileName+" pins them and only from the cache; fail naming what is missing")
 
-	root.AddCommand(a.graphCommand(), a.planCommand(), a.depsCommand(false), a.depsCommand(true), a.toolchainCommand(), a.buildCommand(), a.whyCommand(), a.sourcesCommand(), a.imageCommand(), a.bootCommand(), a.buildAllCommand(), a.initCommand(), a.lockCommand())
+	root.AddCommand(a.graphCommand(), a.planCommand(), a.depsCommand(false), a.depsCommand(true), a.toolchainCommand(), a.buildCommand(), a.whyCommand(), a.sourcesCommand(), a.imageCommand(), a.bootCommand(), a.buildAllCommand(), a.initCommand(), a.lockCommand(), a.cacheCommand())
 	return root
 }
 
@@ -195,7 +195,15 @@ func (a *app) loadForWork(ctx context.Context, what string) (*workspace.Tree, fu
 // lockProject keeps other slipway processes from running builds in the
 // same project while this command does (build/slipway.lock).
 func (a *app) lockProject(t *workspace.Tree, what string) (func(), error) {
-	unlock, err := fsutil.Lock(filepath.Join(t.Project.Path(t.Project.Config.Project.BuildDir), "slipway.lock"), what)
+	return a.lockDir(t.Project, what)
+}
+
+// lockDir takes a project's lock (build/slipway.lock).
+func (a *app) lockDir(p *project.Project, what string) (func(), error) {
+	if err := os.MkdirAll(p.Path(p.Config.Project.BuildDir), 0o755); err != nil {
+		return nil, err
+	}
+	unlock, err := fsutil.Lock(filepath.Join(p.Path(p.Config.Project.BuildDir), "slipway.lock"), what)
 	var le *fsutil.LockedError
 	if errors.As(err, &le) {
 		return nil, problemsError{err.Error()}
