@@ -2,6 +2,7 @@ package build
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -182,10 +183,16 @@ func TestRebuildListedTakesTheRestFromTheRepository(t *testing.T) {
 	}
 	var names []string
 	for _, r := range sum.Remote {
-		names = append(names, r.Name)
+		names = append(names, fmt.Sprintf("%s:%v:%s", r.Name, r.Published, strings.Join(r.NeededBy, ",")))
 	}
-	if strings.Join(names, " ") != "plib plib-devel" {
-		t.Errorf("remote packages in build roots: %v", names)
+	if strings.Join(names, " ") != "plib:true:papp plib-devel:true:papp pother:true:" {
+		t.Errorf("remote packages: %v", names)
+	}
+	// The taken specs' packages are in out/RPMS with the built ones.
+	for _, f := range []string{"pother-0.1-1.noarch.rpm", "plib-1.0-1.noarch.rpm", "papp-2.0-1.noarch.rpm", "../repodata/repomd.xml"} {
+		if _, err := os.Stat(filepath.Join(pt.dir, "out", "RPMS", "noarch", f)); err != nil {
+			t.Errorf("out/RPMS: %v", err)
+		}
 	}
 	// plib, with its dependents: plib is built and papp is local again (its
 	// key is the one of the first run: the local plib has the published

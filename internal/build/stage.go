@@ -101,6 +101,10 @@ type RemoteUse struct {
 	URL      string   `json:"url"`
 	SHA256   string   `json:"sha256"`
 	NeededBy []string `json:"neededBy"`
+	// Published: a package of a spec taken from the repository, linked
+	// into out/RPMS like a built one.
+	Published bool   `json:"published,omitempty"`
+	path      string // in the package cache
 }
 
 // Builder builds one SRPM into RPMs: with Root installed in the build
@@ -216,6 +220,9 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		switch {
 		case n.Kind == graph.PackageNode && n.Spec != "":
 			s.owner[n.Name] = n.Spec
+			if n.Origin != "" && !opts.DryRun { // a package of a spec taken from a repository: published
+				neededRemote[n.Name] = append(neededRemote[n.Name], "")
+			}
 		case n.Kind == graph.BuildNode && n.Prebuilt && origin[n.Name] != "":
 			s.results[n.Name] = &Result{Spec: n.Name, Decision: Remote, Reason: "its packages come from " + origin[n.Name], Worker: -1}
 		case n.Kind == graph.BuildNode && n.Prebuilt:
@@ -305,7 +312,7 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	if opts.DryRun {
 		return sum, nil
 	}
-	if err := s.publish(ctx); err != nil {
+	if err := s.publish(ctx, remote); err != nil {
 		return nil, err
 	}
 	if err := s.writeLearned(); err != nil {
@@ -341,7 +348,12 @@ func (s *stage) fetchRemote(ctx context.Context, needed map[string][]string) ([]
 		b.path = path
 		s.built.add(b)
 		by := slices.Compact(slices.Sorted(slices.Values(needed[name])))
-		uses = append(uses, RemoteUse{Name: name, File: b.File, Repo: r.Repo, URL: r.URL, SHA256: b.SHA256, NeededBy: by})
+		published := len(by) > 0 && by[0] == ""
+		if published {
+			by = by[1:]
+		}
+		uses = append(uses, RemoteUse{Name: name, File: b.File, Repo: r.Repo, URL: r.URL, SHA256: b.SHA256, NeededBy: by,
+			Published: published, path: path})
 	}
 	return uses, nil
 }
@@ -766,12 +778,25 @@ func (s *stage) writeLearned() error {
 	return graph.WriteLearned(s.opts.LearnedFile, learned)
 }
 
-// publish links every finished build's outputs into OutDir (RPMS/<arch>/,
-// SRPMS/) and writes the repository metadata. Files go in by rename of a
+// publish links every finished build's outputs, and the packages of specs
+// taken from a repository, into OutDir (RPMS/<arch>/, SRPMS/) and writes
+// the repository metadata. Files go in by rename of a
 // fresh link, so out/ never holds a partial RPM.
-func (s *stage) publish(ctx context.Context) error {
+func (s *stage) publish(ctx context.Context, remote []RemoteUse) error {
 	rpmsDir := filepath.Join(s.opts.OutDir, "RPMS")
 	srpmsDir := filepath.Join(s.opts.OutDir, "SRPMS")
+	for _, r := range remote {
+		if !r.Published {
+			continue
+		}
+		p, err := graph.ParseRPMFileName(r.File)
+		if err != nil {
+			return err
+		}
+		if err := fsutil.LinkInto(r.path, filepath.Join(rpmsDir, p.Arch, r.File)); err != nil {
+			return err
+		}
+	}
 	for _, e := range s.entries {
 		for _, f := range e.Meta.Files {
 			dir := srpmsDir

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -174,9 +175,13 @@ func writeBuildSummary(w io.Writer, sum *build.Summary) {
 		fmt.Fprintf(w, "%-30s %-9s %10s  %s\n", r.Spec, r.Decision, d, r.Reason)
 	}
 	if len(sum.Remote) > 0 {
-		fmt.Fprintf(w, "%d packages from remote repositories, in the build roots of the builds named:\n", len(sum.Remote))
+		fmt.Fprintf(w, "%d packages from remote repositories (in out/RPMS when their spec was taken from there; for the build roots named):\n", len(sum.Remote))
 		for _, r := range sum.Remote {
-			fmt.Fprintf(w, "  %-40s %-12s sha256 %.12s  %s  (%s)\n", r.File, r.Repo, r.SHA256, fetch.Redact(r.URL), strings.Join(r.NeededBy, " "))
+			use := slices.Clone(r.NeededBy)
+			if r.Published {
+				use = append([]string{"out/RPMS"}, use...)
+			}
+			fmt.Fprintf(w, "  %-40s %-12s sha256 %.12s  %s  (%s)\n", r.File, r.Repo, r.SHA256, fetch.Redact(r.URL), strings.Join(use, " "))
 		}
 	}
 	if len(sum.Unprovided) > 0 {
