@@ -50,17 +50,9 @@ The flags are those of the three stage commands.`,
 				return err
 			}
 			defer unlock()
-			p := t.Project
-			paths, err := configPaths(p.Path(p.Config.Images.ConfigsDir), args)
-			if err != nil {
-				return usageError{err}
-			}
-			configs, invalid, err := a.validateConfigs(t, paths)
+			configs, paths, err := a.configsOf(t, args, "nothing was built")
 			if err != nil {
 				return err
-			}
-			if invalid > 0 {
-				return problemsError{fmt.Sprintf("%d of %d image config(s) have problems: nothing was built", invalid, len(paths))}
 			}
 			if len(args) > 0 && len(bf.goals) == 0 {
 				bf.goals = paths

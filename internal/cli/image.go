@@ -188,6 +188,25 @@ func configName(cfg *image.Config) string {
 	return strings.TrimSuffix(filepath.Base(cfg.Path()), ".json")
 }
 
+// configsOf resolves and checks the CONFIG arguments (every config of
+// [images] configs_dir when there are none) for a command that uses them
+// all: any problem stops it, and the error says what did not happen.
+func (a *app) configsOf(t *workspace.Tree, args []string, stopped string) ([]*image.Config, []string, error) {
+	p := t.Project
+	paths, err := configPaths(p.Path(p.Config.Images.ConfigsDir), args)
+	if err != nil {
+		return nil, nil, usageError{err}
+	}
+	configs, invalid, err := a.validateConfigs(t, paths)
+	if err != nil {
+		return nil, nil, err
+	}
+	if invalid > 0 {
+		return nil, nil, problemsError{fmt.Sprintf("%d of %d image config(s) have problems: %s", invalid, len(paths), stopped)}
+	}
+	return configs, paths, nil
+}
+
 // validateConfigs decodes and checks configs, printing every problem; it
 // returns the valid ones and how many were not.
 func (a *app) validateConfigs(t *workspace.Tree, paths []string) ([]*image.Config, int, error) {

@@ -45,16 +45,9 @@ have now; commit the lock file with the project.`,
 			for _, name := range slices.Sorted(maps.Keys(t.Remote)) {
 				pkgs = append(pkgs, t.Remote[name])
 			}
-			paths, err := configPaths(t.Project.Path(t.Project.Config.Images.ConfigsDir), args)
-			if err != nil {
-				return usageError{err}
-			}
-			configs, invalid, err := a.validateConfigs(t, paths)
+			configs, _, err := a.configsOf(t, args, "nothing was locked")
 			if err != nil {
 				return err
-			}
-			if invalid > 0 {
-				return problemsError{fmt.Sprintf("%d image configs are not valid", invalid)}
 			}
 			for _, cfg := range configs {
 				names, err := cfg.Packages()
