@@ -2,17 +2,10 @@ package fetch
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
 	"log"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,72 +13,19 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
+
+	"slipway/internal/testutil"
 )
 
-// testCA issues certificates for tests.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
-}
-
-var serial atomic.Int64
-
-func newCA(t *testing.T) *testCA {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(serial.Add(1)),
-		Subject:               pkix.Name{CommonName: "slipway test CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
-
-// issue returns a certificate and key, in PEM, for a server (127.0.0.1) or a client.
-func (ca *testCA) issue(t *testing.T, server bool) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial.Add(1)),
-		Subject:      pkix.Name{CommonName: "builder"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	if server {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-		tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, _ := x509.MarshalECPrivateKey(key)
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
-}
-
 func TestFetchTLSClientCertificate(t *testing.T) {
-	ca := newCA(t)
-	srvCert, srvKey := ca.issue(t, true)
+	ca := testutil.NewCA(t)
+	srvCert, srvKey := ca.Issue(t, true)
 	pair, err := tls.X509KeyPair(srvCert, srvKey)
 	if err != nil {
 		t.Fatal(err)
 	}
 	clients := x509.NewCertPool()
-	clients.AddCert(ca.cert)
+	clients.AddCert(ca.Cert)
 	var requests atomic.Int32
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		requests.Add(1)
@@ -108,8 +48,8 @@ func TestFetchTLSClientCertificate(t *testing.T) {
 		}
 		return p
 	}
-	clientCert, clientKey := ca.issue(t, false)
-	certFile, keyFile, caFile := write("client.pem", clientCert), write("client.key", clientKey), write("ca.pem", ca.pem)
+	clientCert, clientKey := ca.Issue(t, false)
+	certFile, keyFile, caFile := write("client.pem", clientCert), write("client.key", clientKey), write("ca.pem", ca.PEM)
 	t.Setenv("SLIPWAY_TEST_CLIENT_KEY", string(clientKey))
 	host := strings.TrimPrefix(srv.URL, "https://")
 
@@ -140,7 +80,7 @@ func TestFetchTLSClientCertificate(t *testing.T) {
 		}
 	})
 	t.Run("mismatched key", func(t *testing.T) {
-		_, otherKey := ca.issue(t, false)
+		_, otherKey := ca.Issue(t, false)
 		c := quick(Options{Auth: Auth{ClientCert: certFile, ClientKey: write("other.key", otherKey), CACert: caFile}})
 		err := c.Fetch(ctx, srv.URL+"/f", filepath.Join(t.TempDir(), "f"), Digest{})
 		if err == nil || !strings.Contains(err.Error(), "client_cert/client_key: tls: private key does not match public key") {
