@@ -209,6 +209,7 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	buildDeps := g.BuildDeps()
 	s.deps = map[string][]string{}
 	neededRemote := map[string][]string{} // remote package -> builds whose roots get it
+	published := map[string]bool{}        // remote packages of specs taken from a repository
 	origin := map[string]string{}         // spec -> the repository its packages come from
 	for _, n := range g.Nodes {
 		if n.Kind == graph.PackageNode && n.Spec != "" && n.Origin != "" {
@@ -220,8 +221,8 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		switch {
 		case n.Kind == graph.PackageNode && n.Spec != "":
 			s.owner[n.Name] = n.Spec
-			if n.Origin != "" && !opts.DryRun { // a package of a spec taken from a repository: published
-				neededRemote[n.Name] = append(neededRemote[n.Name], "")
+			if n.Origin != "" && !opts.DryRun {
+				published[n.Name] = true
 			}
 		case n.Kind == graph.BuildNode && n.Prebuilt && origin[n.Name] != "":
 			s.results[n.Name] = &Result{Spec: n.Name, Decision: Remote, Reason: "its packages come from " + origin[n.Name], Worker: -1}
@@ -247,7 +248,7 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 			tasks = append(tasks, Task{Name: n.Name, Deps: deps, Weight: s.lastDuration(n.Name)})
 		}
 	}
-	remote, err := s.fetchRemote(ctx, neededRemote)
+	remote, err := s.fetchRemote(ctx, neededRemote, published)
 	if err != nil {
 		return nil, err
 	}
@@ -325,13 +326,20 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	return sum, nil
 }
 
-// fetchRemote downloads the remote packages builds need (each checked
-// against its repository's checksum) and adds them to the RPMs build
-// roots are made of: from here on they are inputs like built RPMs, by
-// digest.
-func (s *stage) fetchRemote(ctx context.Context, needed map[string][]string) ([]RemoteUse, error) {
+// fetchRemote downloads the remote packages builds need and those to
+// publish (each checked against its repository's checksum) and adds them
+// to the RPMs build roots are made of: from here on they are inputs like
+// built RPMs, by digest.
+func (s *stage) fetchRemote(ctx context.Context, needed map[string][]string, published map[string]bool) ([]RemoteUse, error) {
+	names := slices.Collect(maps.Keys(needed))
+	for name := range published {
+		if needed[name] == nil {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
 	var uses []RemoteUse
-	for _, name := range slices.Sorted(maps.Keys(needed)) {
+	for _, name := range names {
 		r, ok := s.opts.Remote[name]
 		if !ok {
 			return nil, fmt.Errorf("package %s comes from a remote repository, but none was given to the package stage", name)
@@ -348,12 +356,8 @@ func (s *stage) fetchRemote(ctx context.Context, needed map[string][]string) ([]
 		b.path = path
 		s.built.add(b)
 		by := slices.Compact(slices.Sorted(slices.Values(needed[name])))
-		published := len(by) > 0 && by[0] == ""
-		if published {
-			by = by[1:]
-		}
 		uses = append(uses, RemoteUse{Name: name, File: b.File, Repo: r.Repo, URL: r.URL, SHA256: b.SHA256, NeededBy: by,
-			Published: published, path: path})
+			Published: published[name], path: path})
 	}
 	return uses, nil
 }

@@ -41,13 +41,14 @@ func ImageRemotePackages(ctx context.Context, t *Tree, localRepos []string, name
 	choose := func(dep rpm.Dep) bool {
 		var first RemotePackage
 		for _, r := range repos {
-			for _, p := range r.WhatProvides(dep) {
+			providers := r.WhatProvides(dep)
+			for _, p := range providers {
 				if _, ok := chosen[p]; ok {
 					return true // already in the image
 				}
 			}
 			if first.Package == nil {
-				if p := newest(r.WhatProvides(dep), t.Project.Config.Project.Arch); p != nil {
+				if p := newest(providers, t.Project.Config.Project.Arch); p != nil {
 					first = RemotePackage{Repo: r, Package: p}
 				}
 			}
