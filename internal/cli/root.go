@@ -137,6 +137,7 @@ func (a *app) loadProject() (*project.Project, error) {
 	if err != nil {
 		return nil, usageError{err}
 	}
+	p.Offline = a.offline
 	a.log.Debug("project loaded", "file", p.File)
 	return p, nil
 }

@@ -130,6 +130,9 @@ type Project struct {
 	Dir    string // absolute directory paths in Config are relative to
 	File   string // absolute path of the config file
 	Config Config
+	// Offline is set for a run that must not use the network (--offline):
+	// sources and packages come only from the caches.
+	Offline bool
 }
 
 // Load reads, validates and checks the project config at path, which is

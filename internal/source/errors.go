@@ -45,6 +45,7 @@ type NotFoundError struct {
 	Cache      string  // the cache entry it would be; "" when its hash is unknown
 	Tried      []error // one per URL tried
 	Hint       string  // what to do
+	Offline    bool    // no download was tried: the run is offline
 }
 
 func (e *NotFoundError) Error() string {
@@ -52,7 +53,7 @@ func (e *NotFoundError) Error() string {
 	if e.Cache != "" {
 		msg += " (" + e.Cache + ")"
 	}
-	if len(e.Tried) == 0 {
+	if len(e.Tried) == 0 && !e.Offline {
 		msg += ", no URL to download it from"
 	}
 	return msg + "; " + e.Hint + joinTried(e.Tried)

@@ -14,7 +14,7 @@ import (
 // logger may be nil.
 func ProjectOptions(p *project.Project, logger *slog.Logger) Options {
 	s := p.Config.Sources
-	opts := Options{URLs: s.URLs, AllowUpstream: s.AllowUpstream, Logger: logger}
+	opts := Options{URLs: s.URLs, AllowUpstream: s.AllowUpstream, Logger: logger, Offline: p.Offline}
 	if s.CacheDir != "" {
 		opts.CacheDir = p.Path(s.CacheDir)
 	}

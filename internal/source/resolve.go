@@ -55,6 +55,9 @@ type Options struct {
 	Fetcher Fetcher
 	// Logger receives one line per downloaded file. Default: none.
 	Logger *slog.Logger
+	// Offline downloads nothing: a Source not in the spec directory or
+	// the source cache is not found.
+	Offline bool
 }
 
 func (o Options) withDefaults() (Options, Cache, error) {
@@ -224,6 +227,9 @@ type candidate struct {
 
 // candidates are the URLs a Source may be downloaded from, in order.
 func (r *resolver) candidates(src, name string) []candidate {
+	if r.opts.Offline {
+		return nil
+	}
 	var out []candidate
 	for _, base := range r.opts.URLs {
 		if u, err := mirrorURL(base, name); err == nil {
@@ -252,11 +258,13 @@ func isDownloadable(src string) bool {
 }
 
 func (r *resolver) notFound(src, name, sum string, tried []error) error {
-	e := &NotFoundError{Spec: r.specName(), File: name, SpecDir: r.specDir, Tried: tried}
+	e := &NotFoundError{Spec: r.specName(), File: name, SpecDir: r.specDir, Tried: tried, Offline: r.opts.Offline}
 	if sum != "" {
 		e.Cache = r.cache.Path(sum)
 	}
 	switch {
+	case r.opts.Offline:
+		e.Hint = "offline, nothing is downloaded: run once without --offline, or import a cache that has it (slipway cache import)"
 	case len(r.opts.URLs) == 0 && !r.opts.AllowUpstream && isDownloadable(src):
 		e.Hint = "set sources.urls to a source server, or sources.allow_upstream = true to download it from " + fetch.Redact(src)
 	case len(r.opts.URLs) == 0 && !r.opts.AllowUpstream:
