@@ -93,7 +93,7 @@ func RunProject(ctx context.Context, p *project.Project, tree *workspace.Tree, o
 		Jobs:    o.Jobs, StopOnFailure: o.StopOnFailure, Retries: o.Retries, Progress: o.Progress,
 		AllowToolchainRebuild: p.Config.Build.AllowToolchainRebuild, DryRun: o.DryRun, Events: o.Events,
 		Force: forced(o.Force), NoCheck: p.Config.Build.SkipCheck,
-		Toolchain: headers, LearnedFile: workspace.LearnedPath(buildDir), Remote: remote,
+		Toolchain: headers, LearnedFile: workspace.LearnedPath(buildDir), Remote: remote, Seeding: tree.Seeding,
 	})
 }
 

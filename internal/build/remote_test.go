@@ -203,12 +203,101 @@ func TestRebuildListedTakesTheRestFromTheRepository(t *testing.T) {
 	}
 	// Without dependents, papp is taken as published.
 	write(`"plib"`, 0)
-	if got := decisionsOf(pt.run()); got != "papp:remote plib:reused pother:remote" {
+	sum = pt.run()
+	if got := decisionsOf(sum); got != "papp:remote plib:reused pother:remote" {
 		t.Errorf("listed plib alone: %s", got)
+	}
+	// ... and said to be mixed with the plib built here.
+	if r := sum.Results[0].Reason; !strings.HasPrefix(r, "warning: taken as published although it builds against plib, which is built here") {
+		t.Errorf("papp's reason: %q", r)
 	}
 	// A name that is no spec or package: the error names the key.
 	write(`"nosuch"`, 0)
 	if err := pt.load(); err == nil || !strings.Contains(err.Error(), "remote.rebuild_list") || !strings.Contains(err.Error(), `"nosuch"`) {
 		t.Errorf("unknown name: %v", err)
+	}
+}
+
+// rebuild = "changed": against a repository and the source RPMs a first
+// project published (served over HTTP behind a token), a spec identical
+// to its published source RPM is taken; a changed one is built, and so is
+// what builds against it, while the rest is still taken.
+func TestRebuildChangedBuildsWhatDiffersFromThePublished(t *testing.T) {
+	published := newPkgTest(t)
+	if got := decisionsOf(published.run()); got != "papp:built plib:built pother:built" {
+		t.Fatalf("publishing run: %s", got)
+	}
+	files := http.FileServer(http.Dir(filepath.Join(published.dir, "out")))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer pub-token" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		files.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	t.Setenv("PUB_TOKEN", "pub-token")
+
+	pt := newPkgTest(t)
+	write := func(srpmURL string) {
+		auth := "[remote.repos.auth]\ntoken = \"env:PUB_TOKEN\"\n"
+		toml := "[project]\nname = \"pkgs\"\n[remote]\ncache_dir = \"cache\"\nrebuild = \"changed\"\nsrpm_urls = [\"" + srpmURL + "\"]\n" +
+			"[remote.srpm_auth]\ntoken = \"env:PUB_TOKEN\"\n[[remote.repos]]\nid = \"published\"\nbaseurls = [\"" + srv.URL + "/RPMS\"]\n" + auth
+		os.WriteFile(filepath.Join(pt.dir, "slipway.toml"), []byte(toml), 0o644)
+	}
+	write(srv.URL + "/SRPMS")
+	reasons := func(sum *Summary) map[string]string {
+		m := map[string]string{}
+		for _, r := range sum.Results {
+			m[r.Spec] = r.Reason
+		}
+		return m
+	}
+
+	// Nothing changed: everything is taken, and out/RPMS is whole.
+	sum := pt.run()
+	if got := decisionsOf(sum); got != "papp:remote plib:remote pother:remote" {
+		t.Fatalf("unchanged tree: %s", got)
+	}
+	if r := reasons(sum)["plib"]; !strings.Contains(r, "unchanged: the spec and sources are those of plib-1.0-1.src.rpm") || !strings.Contains(r, "published") {
+		t.Errorf("plib's reason: %q", r)
+	}
+	if _, err := os.Stat(filepath.Join(pt.dir, "out", "RPMS", "noarch", "papp-2.0-1.noarch.rpm")); err != nil {
+		t.Errorf("out/RPMS: %v", err)
+	}
+
+	// plib changes: plib is built, and papp, which builds against it; pother
+	// is still taken.
+	pt.edit("SPECS/plib/plib.spec", "%description\nData", "# changed here, not published\n%description\nData")
+	sum = pt.run()
+	if got := decisionsOf(sum); got != "papp:built plib:built pother:remote" {
+		t.Fatalf("plib changed: %s", got)
+	}
+	why := reasons(sum)
+	if !strings.Contains(why["plib"], "changed: plib.spec differs (in the published plib-1.0-1.src.rpm)") {
+		t.Errorf("plib's reason: %q", why["plib"])
+	}
+	if !strings.Contains(why["papp"], "builds against plib, which is built here") {
+		t.Errorf("papp's reason: %q", why["papp"])
+	}
+	var names []string
+	for _, r := range sum.Remote {
+		names = append(names, r.Name)
+	}
+	if strings.Join(names, " ") != "pother" {
+		t.Errorf("remote packages: %v", names)
+	}
+
+	// Source RPMs nobody publishes: every spec is built (papp is reused:
+	// the plib built from the spec as published has the bytes of the one
+	// built with the comment).
+	pt.edit("SPECS/plib/plib.spec", "# changed here, not published\n", "")
+	write(srv.URL + "/nowhere")
+	sum = pt.run()
+	if got := decisionsOf(sum); got != "papp:reused plib:built pother:built" {
+		t.Errorf("no source RPMs: %s", got)
+	}
+	if r := reasons(sum)["pother"]; !strings.Contains(r, "its source RPM is not published") || !strings.Contains(r, "/nowhere/pother-0.1-1.src.rpm: not found") {
+		t.Errorf("pother's reason: %q", r)
 	}
 }

@@ -83,6 +83,9 @@ type Options struct {
 	// Remote are the packages remote repositories provide (the graph's
 	// package nodes with an Origin), by name.
 	Remote map[string]RemoteRPM
+	// Seeding says why a spec is built here or taken from a repository
+	// (rebuild = "changed"); it leads the spec's reason.
+	Seeding map[string]string
 }
 
 // RemoteRPM is a package a remote repository provides to the builds.
@@ -225,7 +228,11 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 				published[n.Name] = true
 			}
 		case n.Kind == graph.BuildNode && n.Prebuilt && origin[n.Name] != "":
-			s.results[n.Name] = &Result{Spec: n.Name, Decision: Remote, Reason: "its packages come from " + origin[n.Name], Worker: -1}
+			reason := "its packages come from " + origin[n.Name]
+			if why := opts.Seeding[n.Name]; why != "" {
+				reason = why + "; " + reason
+			}
+			s.results[n.Name] = &Result{Spec: n.Name, Decision: Remote, Reason: reason, Worker: -1}
 		case n.Kind == graph.BuildNode && n.Prebuilt:
 			s.results[n.Name] = &Result{Spec: n.Name, Decision: Toolchain, Worker: -1}
 		case n.Kind == graph.BuildNode:
@@ -295,6 +302,9 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		}
 		if e := s.entries[name]; e != nil {
 			r.Outputs = e.Meta.Files
+		}
+		if why := opts.Seeding[name]; why != "" && (r.Decision == Built || r.Decision == Reused || r.Decision == Planned) {
+			r.Reason = why + "; " + r.Reason
 		}
 		if (r.Decision == Failed || r.Decision == Blocked) && !opts.DryRun {
 			s.writeWhy(name, why{Key: s.pending[name].key, Inputs: s.pending[name].inputs, Decision: r.Decision,

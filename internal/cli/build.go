@@ -25,7 +25,8 @@ import (
 type buildFlags struct {
 	goals []string
 	force []string
-	// rebuildOnly and rebuildDependents override [remote] rebuild.
+	// rebuild, rebuildOnly and rebuildDependents override [remote] rebuild.
+	rebuild           string
 	rebuildOnly       []string
 	rebuildDependents int
 	stopOnFailure     bool
@@ -36,6 +37,7 @@ type buildFlags struct {
 func (f *buildFlags) add(fs *pflag.FlagSet) {
 	fs.StringSliceVarP(&f.goals, "goal", "g", nil, "build only what these need (spec, package or image config; repeatable)")
 	fs.StringSliceVar(&f.force, "force-rebuild", nil, "build these specs (or the specs of these packages) even if their outputs are stored (repeatable)")
+	fs.StringVar(&f.rebuild, "rebuild-policy", "", `which specs to build when [remote] repositories are set: "all", "changed" (those that differ from their published source RPM, and what builds against them) or "listed" (see --rebuild-only); default: [remote] rebuild`)
 	fs.StringSliceVar(&f.rebuildOnly, "rebuild-only", nil, "build only these specs (repeatable); take every other spec's packages from the [remote] repositories")
 	fs.IntVar(&f.rebuildDependents, "rebuild-dependents", 0, "with --rebuild-only, also build the specs that build against them, to this depth")
 	fs.BoolVar(&f.stopOnFailure, "stop-on-failure", false, "start no new build after a failure")
@@ -45,20 +47,45 @@ func (f *buildFlags) add(fs *pflag.FlagSet) {
 
 // seedPolicy is the [remote] rebuild policy the flags ask for, or nil.
 func (f *buildFlags) seedPolicy() func(*project.RemoteSection) error {
-	if len(f.rebuildOnly) == 0 {
-		if f.rebuildDependents != 0 {
-			return func(*project.RemoteSection) error { return errors.New("--rebuild-dependents needs --rebuild-only") }
-		}
+	switch {
+	case f.rebuild == "" && len(f.rebuildOnly) == 0 && f.rebuildDependents != 0:
+		return func(*project.RemoteSection) error { return errors.New("--rebuild-dependents needs --rebuild-only") }
+	case f.rebuild == "" && len(f.rebuildOnly) == 0:
 		return nil
 	}
 	return func(r *project.RemoteSection) error {
+		policy := f.rebuild
+		if len(f.rebuildOnly) > 0 {
+			if policy != "" && policy != project.RebuildListed {
+				return fmt.Errorf("--rebuild-policy %s and --rebuild-only: --rebuild-only is --rebuild-policy %s", policy, project.RebuildListed)
+			}
+			policy = project.RebuildListed
+		}
+		switch policy {
+		case project.RebuildAll:
+			r.Rebuild = policy
+			return nil
+		case project.RebuildChanged, project.RebuildListed:
+		default:
+			return fmt.Errorf("--rebuild-policy %q: use %q, %q or %q", policy, project.RebuildAll, project.RebuildChanged, project.RebuildListed)
+		}
 		if len(r.Repos) == 0 && len(r.RepoFiles) == 0 {
-			return errors.New("--rebuild-only takes the other specs' packages from the [remote] repositories, and slipway.toml has none")
+			flag := "--rebuild-policy " + policy
+			if len(f.rebuildOnly) > 0 {
+				flag = "--rebuild-only"
+			}
+			return fmt.Errorf("%s takes packages from the [remote] repositories, and slipway.toml has none", flag)
+		}
+		if policy == project.RebuildListed && len(f.rebuildOnly) == 0 && len(r.RebuildList) == 0 {
+			return errors.New("--rebuild-policy listed: name the specs with --rebuild-only (or remote.rebuild_list)")
 		}
 		if f.rebuildDependents < 0 {
 			return fmt.Errorf("--rebuild-dependents %d: negative", f.rebuildDependents)
 		}
-		r.Rebuild, r.RebuildList, r.RebuildDependents = project.RebuildListed, f.rebuildOnly, f.rebuildDependents
+		r.Rebuild = policy
+		if len(f.rebuildOnly) > 0 {
+			r.RebuildList, r.RebuildDependents = f.rebuildOnly, f.rebuildDependents
+		}
 		return nil
 	}
 }

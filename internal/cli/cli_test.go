@@ -128,8 +128,16 @@ func TestUnknownGoal(t *testing.T) {
 		t.Errorf("deps: exit %d:\n%s", code, stderr)
 	}
 	code, _, stderr = run(t, "build", "-C", dir, "--rebuild-only", "hello")
-	if code != exitUsage || !strings.Contains(stderr, "--rebuild-only takes the other specs' packages from the [remote] repositories") {
+	if code != exitUsage || !strings.Contains(stderr, "--rebuild-only takes packages from the [remote] repositories, and slipway.toml has none") {
 		t.Errorf("build --rebuild-only without [remote]: exit %d:\n%s", code, stderr)
+	}
+	code, _, stderr = run(t, "build", "-C", dir, "--rebuild-policy", "some")
+	if code != exitUsage || !strings.Contains(stderr, `--rebuild-policy "some": use "all", "changed" or "listed"`) {
+		t.Errorf("build --rebuild-policy some: exit %d:\n%s", code, stderr)
+	}
+	code, _, stderr = run(t, "build", "-C", dir, "--rebuild-policy", "changed")
+	if code != exitUsage || !strings.Contains(stderr, "--rebuild-policy changed takes packages from the [remote] repositories") {
+		t.Errorf("build --rebuild-policy changed without [remote]: exit %d:\n%s", code, stderr)
 	}
 	code, _, stderr = run(t, "lock", "-C", dir)
 	if code != exitUsage || !strings.Contains(stderr, "has no [remote] repositories: nothing to lock") {

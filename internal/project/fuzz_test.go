@@ -78,6 +78,12 @@ func normalize(c Config) Config {
 	if len(c.Remote.RebuildList) == 0 {
 		c.Remote.RebuildList = nil
 	}
+	if len(c.Remote.SRPMURLs) == 0 {
+		c.Remote.SRPMURLs = nil
+	}
+	if len(c.Remote.SRPMKeys) == 0 {
+		c.Remote.SRPMKeys = nil
+	}
 	for i := range c.Remote.Repos {
 		if len(c.Remote.Repos[i].BaseURLs) == 0 {
 			c.Remote.Repos[i].BaseURLs = nil

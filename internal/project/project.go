@@ -273,6 +273,9 @@ func (p *Project) checkFiles(file string, keys keyLines) []error {
 	for i, k := range p.Config.Toolchain.GPGKeys {
 		check(key("toolchain", "gpg_keys").at(i), k)
 	}
+	for i, k := range p.Config.Remote.SRPMKeys {
+		check(key("remote", "srpm_gpg_keys").at(i), k)
+	}
 	if rootfs := p.Config.Build.BaseRootfs; rootfs != "" {
 		if st, err := os.Stat(p.Path(rootfs)); err != nil || !st.IsDir() {
 			errs = append(errs, keys.errorf(file, key("build", "base_rootfs"), "%s is not a directory", rootfs))

@@ -23,19 +23,33 @@ type RemoteSection struct {
 	// CacheDir keeps their metadata and packages; "" means the user's
 	// cache ($XDG_CACHE_HOME/slipway/repos), shared by all projects.
 	CacheDir string `toml:"cache_dir"`
-	// Rebuild says which local specs are built: "all" (default) or
-	// "listed": only RebuildList and, to RebuildDependents levels, the
-	// specs that build against them; every other spec's packages come
-	// from the repositories (a spec they lack a package of is built).
+	// Rebuild says which local specs are built:
+	//   - "all" (default): every one;
+	//   - "changed": those whose published source RPM (found by
+	//     SRPMURLs or in a repository's source packages) differs from
+	//     the spec directory and sources, or whose packages the
+	//     repositories lack at the spec's version, and every spec that
+	//     builds against one of those;
+	//   - "listed": only RebuildList and, to RebuildDependents levels,
+	//     the specs that build against them.
+	// The packages of the other specs come from the repositories.
 	Rebuild           string   `toml:"rebuild"`
 	RebuildList       []string `toml:"rebuild_list"`
 	RebuildDependents int      `toml:"rebuild_dependents"`
+	// SRPMURLs are base URLs published source RPMs are under, tried in
+	// order after the repositories' source packages (Azure Linux's
+	// SRPM_URL_LIST); SRPMAuth is sent to their hosts and SRPMKeys, when
+	// set, must have signed them.
+	SRPMURLs []string    `toml:"srpm_urls"`
+	SRPMAuth AuthSection `toml:"srpm_auth"`
+	SRPMKeys []string    `toml:"srpm_gpg_keys"`
 }
 
 // The [remote] rebuild policies.
 const (
-	RebuildAll    = "all"
-	RebuildListed = "listed"
+	RebuildAll     = "all"
+	RebuildChanged = "changed"
+	RebuildListed  = "listed"
 )
 
 // RemoteRepo is one [[remote.repos]] entry.
@@ -58,11 +72,20 @@ func (v *validator) remote(r RemoteSection) {
 	}
 	v.path(key("remote", "cache_dir"), r.CacheDir)
 	switch r.Rebuild {
-	case "", RebuildAll, RebuildListed:
+	case "", RebuildAll, RebuildChanged, RebuildListed:
 	default:
-		v.errorf(key("remote", "rebuild"), "%q is not a policy: use %q or %q", r.Rebuild, RebuildAll, RebuildListed)
+		v.errorf(key("remote", "rebuild"), "%q is not a policy: use %q, %q or %q", r.Rebuild, RebuildAll, RebuildChanged, RebuildListed)
 	}
-	if r.Rebuild == RebuildListed && len(r.Repos) == 0 && len(r.RepoFiles) == 0 {
+	for i, raw := range r.SRPMURLs {
+		if msg := checkSourceURL(raw); msg != "" {
+			v.errorf(key("remote", "srpm_urls").at(i), "%q %s", fetch.Redact(raw), msg)
+		}
+	}
+	for i, k := range r.SRPMKeys {
+		v.path(key("remote", "srpm_gpg_keys").at(i), k)
+	}
+	v.auth([]string{"remote", "srpm_auth"}, r.SRPMAuth)
+	if r.Rebuild != "" && r.Rebuild != RebuildAll && len(r.Repos) == 0 && len(r.RepoFiles) == 0 {
 		v.errorf(key("remote", "rebuild"), "%q needs repositories to take the other specs' packages from: set repo_files or [[remote.repos]]", r.Rebuild)
 	}
 	if r.RebuildDependents < 0 {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -185,12 +186,14 @@ func remotePrebuilt(rp RemotePackage) graph.Prebuilt {
 // seedListed applies [remote] rebuild = "listed": the listed specs, and
 // to the given depth the specs that build against them, are built here;
 // every other spec whose packages the repositories all have is taken from
-// them (and one they lack a package of is built too).
-func seedListed(in graph.Input, remotes []*repo.Repo, rc project.RemoteSection) (graph.Input, map[string]RemotePackage, error) {
+// them (and one they lack a package of is built too). A taken spec that
+// builds against one built here is named in mixed, spec -> why: its
+// published packages were built against the published one.
+func seedListed(in graph.Input, remotes []*repo.Repo, rc project.RemoteSection) (_ graph.Input, _ map[string]RemotePackage, mixed map[string]string, _ error) {
 	g := graph.Build(in)
 	nodes, err := g.Resolve(rc.RebuildList)
 	if err != nil {
-		return in, nil, fmt.Errorf("remote.rebuild_list: %w", err)
+		return in, nil, nil, fmt.Errorf("remote.rebuild_list: %w", err)
 	}
 	local := map[string]bool{}
 	var frontier []string
@@ -220,6 +223,7 @@ func seedListed(in graph.Input, remotes []*repo.Repo, rc project.RemoteSection) 
 		}
 	}
 	taken := map[string]RemotePackage{}
+	takenSpecs := map[string]bool{}
 	for _, b := range g.Nodes {
 		if b.Kind != graph.BuildNode || b.Prebuilt || local[b.Name] {
 			continue
@@ -235,10 +239,20 @@ func seedListed(in graph.Input, remotes []*repo.Repo, rc project.RemoteSection) 
 		}
 		for _, rp := range found {
 			taken[rp.Package.Name] = rp
+			takenSpecs[b.Name] = true
 			in.Prebuilt = append(in.Prebuilt, remotePrebuilt(rp))
 		}
 	}
-	return in, taken, nil
+	mixed = map[string]string{}
+	for _, s := range slices.Sorted(maps.Keys(local)) {
+		for _, i := range g.Reach(packagesOf[s], graph.Backward, graph.BuildEdge, graph.RunEdge) {
+			if n := g.Nodes[i]; n.Kind == graph.BuildNode && takenSpecs[n.Name] && mixed[n.Name] == "" {
+				mixed[n.Name] = fmt.Sprintf("warning: taken as published although it builds against %s, which is built here: "+
+					"its packages were built against the published %s (raise rebuild_dependents to rebuild it)", s, s)
+			}
+		}
+	}
+	return in, taken, mixed, nil
 }
 
 // byName is the package called name in the first repository that has it

@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -51,6 +53,10 @@ type Tree struct {
 	Remotes []*repo.Repo
 	// Locked says Remotes are the packages remote.lock.json pins.
 	Locked bool
+	// Seeding says, per spec, why rebuild = "changed" builds it or takes
+	// its packages from the repositories, and which specs rebuild =
+	// "listed" takes although they build against a spec built here.
+	Seeding map[string]string
 	// GraphTime is how long building the graph took (with the remote
 	// repositories' metadata).
 	GraphTime time.Duration
@@ -100,9 +106,22 @@ func Load(ctx context.Context, p *project.Project, opts Options) (*Tree, error) 
 	learned := graph.ReadLearned(LearnedPath(p.Path(p.Config.Project.BuildDir)))
 	in := graph.Input{Specs: res.Specs, Prebuilt: withHeaders(prebuilt, headers), Learned: learned, Arch: p.Config.Project.Arch}
 	var taken map[string]RemotePackage
-	if p.Config.Remote.Rebuild == project.RebuildListed {
-		if in, taken, err = seedListed(in, remotes, p.Config.Remote); err != nil {
+	var seeding map[string]string
+	switch p.Config.Remote.Rebuild {
+	case project.RebuildListed:
+		if in, taken, seeding, err = seedListed(in, remotes, p.Config.Remote); err != nil {
 			return nil, fmt.Errorf("%s: %w", p.File, err)
+		}
+		for _, s := range slices.Sorted(maps.Keys(seeding)) {
+			logger.Warn(s + ": " + seeding[s])
+		}
+	case project.RebuildChanged:
+		finder, err := srpmFinder(p, remotes, opts.Offline, logger)
+		if err != nil {
+			return nil, err
+		}
+		if in, taken, seeding, err = seedChanged(ctx, in, remotes, finder, p.Path(p.Config.Project.SpecsDir), jobs); err != nil {
+			return nil, fmt.Errorf("rebuild = %q: %w", project.RebuildChanged, err)
 		}
 	}
 	g, remote := seedFromRemotes(in, remotes, taken)
@@ -111,7 +130,8 @@ func Load(ctx context.Context, p *project.Project, opts Options) (*Tree, error) 
 			return nil, fmt.Errorf("%s: %w", LockPath(p), err)
 		}
 	}
-	return &Tree{Project: p, Eval: res, Graph: g, Toolchain: headers, Remote: remote, Remotes: remotes, Locked: locked, GraphTime: time.Since(start)}, nil
+	return &Tree{Project: p, Eval: res, Graph: g, Toolchain: headers, Remote: remote, Remotes: remotes, Locked: locked,
+		Seeding: seeding, GraphTime: time.Since(start)}, nil
 }
 
 // MacroSet is the project's macro environment: rpm.vendor_macros,

@@ -1,0 +1,141 @@
+// Package srpms finds published source RPMs by name, version and release:
+// among the source packages of rpm-md repositories (checked against their
+// checksums), or under an ordered list of base URLs, like Azure Linux's
+// SRPM_URL_LIST (checked by rpm's own digests and, with keys, signature).
+package srpms
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"slipway/internal/fetch"
+	"slipway/internal/fsutil"
+	"slipway/internal/repo"
+	"slipway/internal/rpm"
+	"slipway/internal/spec"
+)
+
+// Finder finds published source RPMs.
+type Finder struct {
+	// Repos are searched first, in order, for a source package (arch
+	// "src") of the name and EVR.
+	Repos []*repo.Repo
+	// URLs are base URLs tried next, in order: <url>/<name>-<version>-<release>.src.rpm.
+	URLs   []string
+	Client *fetch.Client // for URLs; nil: fetch's defaults
+	// CacheDir keeps the downloads (under srpms/). Required.
+	CacheDir string
+	// Offline: only source RPMs already in the cache are found.
+	Offline bool
+	// Verify checks a file downloaded from URLs (rpm's digests, and
+	// signature when keys are given) before it is used. Required.
+	Verify func(ctx context.Context, path string) error
+}
+
+// NotFoundError says no repository or URL has the source RPM.
+type NotFoundError struct {
+	File  string
+	Tried []string // what was tried, redacted
+}
+
+func (e *NotFoundError) Error() string {
+	if len(e.Tried) == 0 {
+		return e.File + ": no source repository or srpm_urls to look for it in"
+	}
+	return e.File + " is not published: " + strings.Join(e.Tried, "; ")
+}
+
+// FileName is the file name of a source RPM.
+func FileName(nevr spec.NEVR) string {
+	return nevr.Name + "-" + nevr.Version + "-" + nevr.Release + ".src.rpm"
+}
+
+// Find returns the path of the source RPM nevr, downloaded into the cache
+// (or already there), and where it is published (a URL, redacted). A
+// *NotFoundError says nobody has it; other errors are failed downloads
+// or files that are not what they should be.
+func (f *Finder) Find(ctx context.Context, nevr spec.NEVR) (path, from string, err error) {
+	file := FileName(nevr)
+	want := rpm.EVR{Epoch: nevr.Epoch, Version: nevr.Version, Release: nevr.Release}
+	notFound := &NotFoundError{File: file}
+	for _, r := range f.Repos {
+		for _, p := range r.ByName(nevr.Name) {
+			if p.Arch != "src" || rpm.CompareEVR(p.EVR, want) != 0 {
+				continue
+			}
+			path, err := r.DownloadPackage(ctx, p, filepath.Join(f.CacheDir, "srpms", r.ID))
+			if err != nil {
+				return "", "", fmt.Errorf("source RPM %s from repository %s: %w", file, r.ID, err)
+			}
+			return path, fetch.Redact(r.PackageURL(p)), nil
+		}
+		notFound.Tried = append(notFound.Tried, "repository "+r.ID+" has no such source package")
+	}
+	if len(f.URLs) == 0 {
+		return "", "", notFound
+	}
+	// One cache directory per list of URLs: pointed elsewhere, a source
+	// RPM counts as published only if the new place has it.
+	key := sha256.Sum256([]byte(strings.Join(f.URLs, "\n")))
+	dest := filepath.Join(f.CacheDir, "srpms", "urls-"+hex.EncodeToString(key[:8]), file)
+	if from, err := os.ReadFile(dest + ".from"); err == nil {
+		if err := f.check(ctx, dest, nevr); err == nil {
+			return dest, string(from), nil
+		}
+		os.Remove(dest) // damaged: fetched again
+	}
+	if f.Offline {
+		notFound.Tried = append(notFound.Tried, "offline, and it is not in the cache ("+dest+")")
+		return "", "", notFound
+	}
+	client := f.Client
+	if client == nil {
+		client = fetch.New(fetch.Options{})
+	}
+	for _, base := range f.URLs {
+		u := strings.TrimSuffix(base, "/") + "/" + file
+		err := client.Fetch(ctx, u, dest, fetch.Digest{})
+		if fetch.IsNotFound(err) {
+			notFound.Tried = append(notFound.Tried, fetch.Redact(u)+": not found")
+			continue
+		}
+		if err == nil {
+			if err = f.check(ctx, dest, nevr); err != nil {
+				os.Remove(dest)
+			}
+		}
+		if err == nil {
+			err = fsutil.WriteFileAtomic(dest+".from", []byte(fetch.Redact(u)), 0o644)
+		}
+		if err != nil {
+			return "", "", fmt.Errorf("source RPM %s from %s: %w", file, fetch.Redact(u), err)
+		}
+		return dest, fetch.Redact(u), nil
+	}
+	return "", "", notFound
+}
+
+// check verifies a file from URLs: whole, signed if keys are given, and
+// the source package it is named after.
+func (f *Finder) check(ctx context.Context, path string, nevr spec.NEVR) error {
+	if f.Verify == nil {
+		return errors.New("srpms.Finder: no Verify function")
+	}
+	if err := f.Verify(ctx, path); err != nil {
+		return err
+	}
+	h, err := rpm.ReadHeader(path)
+	if err != nil {
+		return err
+	}
+	if h.SourceRPM != "" || h.Name != nevr.Name || h.Version != nevr.Version || h.Release != nevr.Release {
+		return fmt.Errorf("the file holds %s, not the source package %s", h.FileName(), FileName(nevr))
+	}
+	return nil
+}
