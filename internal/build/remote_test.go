@@ -2,6 +2,7 @@ package build
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"testing"
 
 	"slipway/internal/repo"
+	"slipway/internal/testutil"
 	"slipway/internal/workspace"
 )
 
@@ -219,15 +221,27 @@ func TestRebuildListedTakesTheRestFromTheRepository(t *testing.T) {
 }
 
 // rebuild = "changed": against a repository and the source RPMs a first
-// project published (served over HTTP behind a token), a spec identical
-// to its published source RPM is taken; a changed one is built, and so is
-// what builds against it, while the rest is still taken.
+// project published (signed with rpmsign, served over HTTP behind a
+// token), a spec identical to its published source RPM is taken; a
+// changed one is built, and so is what builds against it, while the rest
+// is still taken. A package the key did not sign is refused.
 func TestRebuildChangedBuildsWhatDiffersFromThePublished(t *testing.T) {
 	published := newPkgTest(t)
 	if got := decisionsOf(published.run()); got != "papp:built plib:built pother:built" {
 		t.Fatalf("publishing run: %s", got)
 	}
-	files := http.FileServer(http.Dir(filepath.Join(published.dir, "out")))
+	pub := filepath.Join(t.TempDir(), "pub")
+	if out, err := exec.Command("cp", "-r", filepath.Join(published.dir, "out"), pub).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v\n%s", err, out)
+	}
+	key := testutil.NewGPGKey(t)
+	signed, _ := filepath.Glob(filepath.Join(pub, "*", "*.rpm"))
+	more, _ := filepath.Glob(filepath.Join(pub, "RPMS", "*", "*.rpm"))
+	key.SignRPMs(t, append(signed, more...)...)
+	if err := repo.Create(t.Context(), filepath.Join(pub, "RPMS")); err != nil {
+		t.Fatal(err)
+	}
+	files := http.FileServer(http.Dir(pub))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer pub-token" {
 			w.WriteHeader(http.StatusUnauthorized)
@@ -242,7 +256,8 @@ func TestRebuildChangedBuildsWhatDiffersFromThePublished(t *testing.T) {
 	write := func(srpmURL string) {
 		auth := "[remote.repos.auth]\ntoken = \"env:PUB_TOKEN\"\n"
 		toml := "[project]\nname = \"pkgs\"\n[remote]\ncache_dir = \"cache\"\nrebuild = \"changed\"\nsrpm_urls = [\"" + srpmURL + "\"]\n" +
-			"[remote.srpm_auth]\ntoken = \"env:PUB_TOKEN\"\n[[remote.repos]]\nid = \"published\"\nbaseurls = [\"" + srv.URL + "/RPMS\"]\n" + auth
+			"srpm_gpg_keys = [\"" + key.Public + "\"]\n[remote.srpm_auth]\ntoken = \"env:PUB_TOKEN\"\n" +
+			"[[remote.repos]]\nid = \"published\"\nbaseurls = [\"" + srv.URL + "/RPMS\"]\ngpg_keys = [\"" + key.Public + "\"]\n" + auth
 		os.WriteFile(filepath.Join(pt.dir, "slipway.toml"), []byte(toml), 0o644)
 	}
 	write(srv.URL + "/SRPMS")
@@ -299,5 +314,29 @@ func TestRebuildChangedBuildsWhatDiffersFromThePublished(t *testing.T) {
 	}
 	if r := reasons(sum)["pother"]; !strings.Contains(r, "its source RPM is not published") || !strings.Contains(r, "/nowhere/pother-0.1-1.src.rpm: not found") {
 		t.Errorf("pother's reason: %q", r)
+	}
+
+	// pother's RPM replaced by the unsigned one, the metadata made again
+	// (so its checksum matches): refused by signature, and not kept.
+	write(srv.URL + "/SRPMS")
+	os.RemoveAll(filepath.Join(pt.dir, "cache"))
+	unsigned := filepath.Join(published.dir, "out", "RPMS", "noarch", "pother-0.1-1.noarch.rpm")
+	if out, err := exec.Command("cp", unsigned, filepath.Join(pub, "RPMS", "noarch")).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v\n%s", err, out)
+	}
+	if err := repo.Create(t.Context(), filepath.Join(pub, "RPMS")); err != nil {
+		t.Fatal(err)
+	}
+	p, tree, err := pt.tree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = RunProject(t.Context(), p, tree, ProjectOptions{Jobs: 2, BaseRootfs: pt.base})
+	var se *repo.SignatureError
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "pother-0.1-1.noarch") || !strings.Contains(err.Error(), "published") {
+		t.Errorf("unsigned pother: %v", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(pt.dir, "cache", "packages", "published", "pother-*")); len(left) != 0 {
+		t.Errorf("the unsigned package was kept: %v", left)
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"slipway/internal/image/imagetest"
 	"slipway/internal/image/qemu"
 	"slipway/internal/project"
+	"slipway/internal/repo"
 	"slipway/internal/testutil"
 	"slipway/internal/toolchain"
 	"slipway/internal/workspace"
@@ -188,6 +189,61 @@ func TestExampleFromNothing(t *testing.T) {
 
 	checkImages(t, dir)
 	checkImageFromPublished(t, dir)
+	checkRebuildChanged(t, dir)
+}
+
+// checkRebuildChanged builds a fresh copy of the example, whose libtiny
+// patch is the one shipped, with rebuild = "changed" against what dir
+// published after its libtiny patch changed (out/RPMS and out/SRPMS,
+// signed with rpmsign and served over HTTP): libtiny is built, and the
+// two specs that build against it; every other spec is taken from the
+// repository, checked against the signing key.
+func checkRebuildChanged(t *testing.T, dir string) {
+	pub := t.TempDir()
+	for _, d := range []string{"RPMS", "SRPMS"} {
+		if out, err := exec.Command("cp", "-r", filepath.Join(dir, "out", d), pub).CombinedOutput(); err != nil {
+			t.Fatalf("cp: %v\n%s", err, out)
+		}
+	}
+	key := testutil.NewGPGKey(t)
+	rpms, _ := filepath.Glob(filepath.Join(pub, "RPMS", "*", "*.rpm"))
+	srpms, _ := filepath.Glob(filepath.Join(pub, "SRPMS", "*.rpm"))
+	key.SignRPMs(t, append(rpms, srpms...)...)
+	if err := repo.Create(context.Background(), filepath.Join(pub, "RPMS")); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.FileServer(http.Dir(pub)))
+	defer srv.Close()
+	fresh := testutil.CopyProject(t, "../../examples/tiny", "\n[remote]\ncache_dir = \"cache\"\nrebuild = \"changed\"\n"+
+		"srpm_urls = [\""+srv.URL+"/SRPMS\"]\nsrpm_gpg_keys = [\""+key.Public+"\"]\n"+
+		"[[remote.repos]]\nid = \"published\"\nbaseurls = [\""+srv.URL+"/RPMS\"]\ngpg_keys = [\""+key.Public+"\"]\n")
+	// The same toolchain, and the base root made of it.
+	for _, d := range []string{"toolchain", "bases"} {
+		os.MkdirAll(filepath.Join(fresh, "build"), 0o755)
+		if out, err := exec.Command("cp", "-a", filepath.Join(dir, "build", d), filepath.Join(fresh, "build", d)).CombinedOutput(); err != nil {
+			t.Fatalf("cp: %v\n%s", err, out)
+		}
+	}
+	start := time.Now()
+	sum := runBuild(t, fresh)
+	built, remote := decided(sum, build.Built), decided(sum, build.Remote)
+	t.Logf("rebuild = changed against the published packages: built %v, %d specs taken, %d remote packages, in %s",
+		built, len(remote), len(sum.Remote), time.Since(start).Round(time.Second))
+	if !slices.Equal(built, []string{"libtiny", "tinyedit", "tinysh"}) || len(remote) < 10 || len(decided(sum, build.Failed)) > 0 {
+		t.Errorf("built %v, taken %v, failed %v", built, remote, decided(sum, build.Failed))
+	}
+	for _, r := range sum.Results {
+		switch r.Spec {
+		case "libtiny":
+			if !strings.HasPrefix(r.Reason, "changed: libtiny-1.2.0-whitespace.patch differs (in the published libtiny-1.2.0-1.tn1.src.rpm)") {
+				t.Errorf("libtiny's reason: %q", r.Reason)
+			}
+		case "tinysh":
+			if !strings.HasPrefix(r.Reason, "builds against libtiny, which is built here") {
+				t.Errorf("tinysh's reason: %q", r.Reason)
+			}
+		}
+	}
 }
 
 // checkImageFromPublished makes the example's EFI disk in a fresh copy of

@@ -63,6 +63,9 @@ func normalize(c Config) Config {
 	if len(c.Toolchain.URLs) == 0 {
 		c.Toolchain.URLs = nil
 	}
+	if len(c.Toolchain.SRPMURLs) == 0 {
+		c.Toolchain.SRPMURLs = nil
+	}
 	if len(c.Toolchain.Bootstrap.Packages) == 0 {
 		c.Toolchain.Bootstrap.Packages = nil
 	}
@@ -87,6 +90,9 @@ func normalize(c Config) Config {
 	for i := range c.Remote.Repos {
 		if len(c.Remote.Repos[i].BaseURLs) == 0 {
 			c.Remote.Repos[i].BaseURLs = nil
+		}
+		if len(c.Remote.Repos[i].GPGKeys) == 0 {
+			c.Remote.Repos[i].GPGKeys = nil
 		}
 	}
 	return c

@@ -87,8 +87,14 @@ type ToolchainSection struct {
 	// order (download mode); Auth is sent to their hosts.
 	URLs []string    `toml:"urls"`
 	Auth AuthSection `toml:"auth"`
-	// GPGKeys are public key files: downloaded or archived RPMs must carry
-	// a valid signature by one of them. Empty: digests are checked only.
+	// SRPMURLs, in rebuild mode, are base URLs the toolchain specs'
+	// published source RPMs are downloaded from, tried in order: BUILD
+	// steps rebuild those instead of packing the specs (Azure Linux's
+	// DOWNLOAD_SRPMS with SRPM_URL_LIST). Auth is sent to their hosts.
+	SRPMURLs []string `toml:"srpm_urls"`
+	// GPGKeys are public key files: downloaded or archived RPMs (and
+	// source RPMs) must carry a valid signature by one of them. Empty:
+	// digests are checked only.
 	GPGKeys []string `toml:"gpg_keys"`
 	// Bootstrap is the root the rebuild mode builds in.
 	Bootstrap BootstrapSection `toml:"bootstrap"`
@@ -275,6 +281,11 @@ func (p *Project) checkFiles(file string, keys keyLines) []error {
 	}
 	for i, k := range p.Config.Remote.SRPMKeys {
 		check(key("remote", "srpm_gpg_keys").at(i), k)
+	}
+	for _, r := range p.Config.Remote.Repos {
+		for _, k := range r.GPGKeys {
+			check(key("remote", "repos"), k)
+		}
 	}
 	if rootfs := p.Config.Build.BaseRootfs; rootfs != "" {
 		if st, err := os.Stat(p.Path(rootfs)); err != nil || !st.IsDir() {

@@ -59,6 +59,11 @@ type RemoteRepo struct {
 	// Priority orders repositories: lower first, like dnf (default 99).
 	Priority int         `toml:"priority"`
 	Auth     AuthSection `toml:"auth"` // sent to the hosts of BaseURLs only
+	// GPGKeys are public key files: every package taken from the
+	// repository must be signed by one of them (gpgcheck), and with
+	// RepoGPGCheck its repomd.xml too (repomd.xml.asc).
+	GPGKeys      []string `toml:"gpg_keys"`
+	RepoGPGCheck bool     `toml:"repo_gpgcheck"`
 }
 
 // remote checks the [remote] table.
@@ -117,5 +122,11 @@ func (v *validator) remote(r RemoteSection) {
 			v.errorf(at("priority"), "repository %q: priority: %d is negative", repo.ID, repo.Priority)
 		}
 		v.auth([]string{"remote", "repos", "auth"}, repo.Auth)
+		for _, k := range repo.GPGKeys {
+			v.path(at("gpg_keys"), k)
+		}
+		if repo.RepoGPGCheck && len(repo.GPGKeys) == 0 {
+			v.errorf(at("repo_gpgcheck"), "repository %q: repo_gpgcheck needs gpg_keys to check repomd.xml.asc with", repo.ID)
+		}
 	}
 }

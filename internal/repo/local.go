@@ -6,7 +6,6 @@ package repo
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"io/fs"
 	"os"
@@ -40,7 +39,8 @@ func Create(ctx context.Context, dir string) error {
 		return nil
 	}
 	args := []string{"--quiet", "--simple-md-filenames", "--no-database"}
-	if fileExists(filepath.Join(dir, "repodata", "repomd.xml")) {
+	old, _ := os.ReadFile(stampPath)
+	if fileExists(filepath.Join(dir, "repodata", "repomd.xml")) && !sameSizeAndSecond(old, stamp) {
 		args = append(args, "--update")
 	}
 	cmd := exec.CommandContext(ctx, "createrepo_c", append(args, dir)...)
@@ -50,8 +50,34 @@ func Create(ctx context.Context, dir string) error {
 	return fsutil.WriteFileAtomic(stampPath, stamp, 0o644)
 }
 
-// rpmsStamp names every RPM below dir by path and file identity, sorted
-// (WalkDir walks in lexical order).
+// sameSizeAndSecond reports whether an RPM of the stamp old was replaced
+// by another file of the same size and modification second: createrepo_c
+// --update, which compares only those, would keep its old entry (rpmsign,
+// for one, fills reserved space and keeps the size).
+func sameSizeAndSecond(old, stamp []byte) bool {
+	type ident struct{ id, size, sec string }
+	parse := func(b []byte) map[string]ident {
+		m := map[string]ident{}
+		for _, line := range strings.Split(string(b), "\n") {
+			f := strings.Fields(line)
+			if len(f) == 5 {
+				sec, _, _ := strings.Cut(f[4], ".")
+				m[f[0]] = ident{id: f[1] + " " + f[2] + " " + f[4], size: f[3], sec: sec}
+			}
+		}
+		return m
+	}
+	before := parse(old)
+	for path, now := range parse(stamp) {
+		if was, ok := before[path]; ok && was.id != now.id && was.size == now.size && was.sec == now.sec {
+			return true
+		}
+	}
+	return false
+}
+
+// rpmsStamp names every RPM below dir by path and file identity (device,
+// inode, size, modification time), sorted (WalkDir walks in lexical order).
 func rpmsStamp(dir string) ([]byte, error) {
 	var b bytes.Buffer
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
@@ -75,8 +101,7 @@ func rpmsStamp(dir string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(b.Bytes())
-	return fmt.Appendf(nil, "%x\n", sum), nil
+	return b.Bytes(), nil
 }
 
 func fileExists(path string) bool {

@@ -71,3 +71,38 @@ func TestCreateKeepsMetadataOfSameRPMs(t *testing.T) {
 		t.Errorf("the new RPM is not in the metadata: %v", err)
 	}
 }
+
+// An RPM replaced by a file of the same size and modification second (as
+// rpmsign does) gets new metadata: createrepo_c --update would keep the
+// old entry, whose checksum no longer matches.
+func TestCreateSeesAnRPMReplacedWithTheSameSizeAndTime(t *testing.T) {
+	testutil.RequireTools(t, "rpmbuild", "createrepo_c")
+	top := t.TempDir()
+	spec := filepath.Join(top, "r.spec")
+	os.WriteFile(spec, []byte("Name: same\nVersion: 1\nRelease: 1\nSummary: s\nLicense: MIT\nBuildArch: noarch\n%description\nd\n%files\n"), 0o644)
+	if out, err := exec.Command("rpmbuild", "-bb", "--define", "_topdir "+top, spec).CombinedOutput(); err != nil {
+		t.Fatalf("rpmbuild: %v\n%s", err, out)
+	}
+	repoDir := filepath.Join(top, "RPMS")
+	if err := Create(context.Background(), repoDir); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(repoDir, "noarch", "same-1-1.noarch.rpm")
+	st, _ := os.Stat(file)
+	data, _ := os.ReadFile(file)
+	data[len(data)-1] ^= 0xff // other bytes, same size
+	os.WriteFile(file+".new", data, 0o644)
+	os.Rename(file+".new", file)
+	os.Chtimes(file, st.ModTime(), st.ModTime())
+	if err := Create(context.Background(), repoDir); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := fileChecksum(file, "sha256")
+	r, err := Load(context.Background(), RepoConfig{ID: "same", BaseURLs: []string{repoDir}}, Options{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.ByName("same"); len(got) != 1 || got[0].Checksum.Value != want {
+		t.Errorf("the metadata has %+v, the file's sha256 is %s", got, want)
+	}
+}

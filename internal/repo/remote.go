@@ -18,6 +18,7 @@ import (
 
 	"slipway/internal/fetch"
 	"slipway/internal/fsutil"
+	"slipway/internal/rpmsig"
 )
 
 // Options configure how repositories are read.
@@ -44,6 +45,9 @@ type Repo struct {
 	log     *slog.Logger
 	offline bool // downloads only from the download directory (Pinned)
 
+	keys     *rpmsig.Keyring // packages must be signed by these (gpgcheck); nil: not checked
+	verified string          // where passed signature checks are recorded, by package checksum
+
 	filesMu sync.Mutex
 	files   map[string][]int32 // path -> packages, from filelists once loaded
 }
@@ -55,7 +59,14 @@ type Repo struct {
 // as a snapshot, so while primary does not change a load neither
 // downloads nor parses it. Every file is checked against its checksum.
 //
-// GPG signatures (gpgcheck, repo_gpgcheck) are not checked yet, and
+// GPG: with repo_gpgcheck, repomd.xml must come with a valid detached
+// signature (repodata/repomd.xml.asc) by one of the gpgkey keys, checked
+// before the metadata is used. With gpgcheck, every package DownloadPackage
+// returns must be signed by one of them (see WithKeys). Either needs
+// gpgkey: its files (paths, file:// or http(s):// URLs, fetched with the
+// repository's client) are fetched and imported on every Load, and a
+// missing one fails it.
+//
 // mirrorlist and metalink are not supported.
 func Load(ctx context.Context, cfg RepoConfig, opts Options) (*Repo, error) {
 	if opts.CacheDir == "" {
@@ -82,12 +93,32 @@ func Load(ctx context.Context, cfg RepoConfig, opts Options) (*Repo, error) {
 	if client == nil {
 		client = fetch.ForHosts(urls, cfg.Auth(), logger)
 	}
+	var keys, mdKeys *rpmsig.Keyring
+	if cfg.GPGCheck || cfg.RepoGPGCheck {
+		if len(cfg.GPGKeys) == 0 {
+			check := "gpgcheck"
+			if !cfg.GPGCheck {
+				check = "repo_gpgcheck"
+			}
+			return nil, fmt.Errorf("repository %s: %s is on but no gpgkey is given: set gpgkey or %s=0", cfg.ID, check, check)
+		}
+		var err error
+		if keys, err = loadKeys(ctx, cfg.GPGKeys, client, opts.CacheDir, false); err != nil {
+			return nil, fmt.Errorf("repository %s: %w", cfg.ID, err)
+		}
+		if cfg.RepoGPGCheck {
+			mdKeys = keys
+		}
+	}
 	key := sha256.Sum256([]byte(strings.Join(urls, "\n")))
 	dir := filepath.Join(opts.CacheDir, "repos", hex.EncodeToString(key[:8]))
 	var errs []error
 	for _, u := range urls {
 		r := &Repo{ID: cfg.ID, BaseURL: u, client: client, dir: dir, log: logger.With("repo", cfg.ID)}
-		err := r.load(ctx)
+		if cfg.GPGCheck {
+			r.setKeys(keys, opts.CacheDir)
+		}
+		err := r.load(ctx, mdKeys)
 		if err == nil {
 			return r, nil
 		}
@@ -132,8 +163,9 @@ func joinURL(base, href string) string {
 	return u.String()
 }
 
-// load reads repomd.xml and the packages from r.BaseURL.
-func (r *Repo) load(ctx context.Context) error {
+// load reads repomd.xml and the packages from r.BaseURL. With mdKeys,
+// repomd.xml must be signed by one of them.
+func (r *Repo) load(ctx context.Context, mdKeys *rpmsig.Keyring) error {
 	mdURL := joinURL(r.BaseURL, "repodata/repomd.xml")
 	mdPath := filepath.Join(r.dir, "repomd.xml")
 	if err := r.client.Fetch(ctx, mdURL, mdPath, fetch.Digest{}); err != nil {
@@ -142,6 +174,11 @@ func (r *Repo) load(ctx context.Context) error {
 	data, err := os.ReadFile(mdPath)
 	if err != nil {
 		return err
+	}
+	if mdKeys != nil {
+		if err := r.verifyRepoMD(ctx, mdKeys, mdURL, data); err != nil {
+			return err
+		}
 	}
 	if r.MD, err = ParseRepoMD(data); err != nil {
 		return fmt.Errorf("%s: %w", fetch.Redact(mdURL), err)
@@ -192,7 +229,7 @@ func (r *Repo) dataPath(f DataFile) string {
 // checked against the open checksum when repomd.xml has one.
 func (r *Repo) readData(ctx context.Context, f DataFile, parse func(io.Reader) error) error {
 	u, local := r.dataURL(f), r.dataPath(f)
-	if err := fetchVerified(ctx, r.client, u, local, f.Checksum, f.Size, r.log); err != nil {
+	if err := fetchVerified(ctx, r.client, u, local, f.Checksum, f.Size, r.log, nil); err != nil {
 		return err
 	}
 	file, err := os.Open(local)

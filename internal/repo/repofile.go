@@ -21,9 +21,9 @@ type RepoConfig struct {
 	// BaseURLs are mirrors of the same repository, tried in order.
 	BaseURLs []string
 
-	GPGCheck     bool     // packages must be signed (not checked yet)
-	RepoGPGCheck bool     // repomd.xml must be signed (not checked yet)
-	GPGKeys      []string // file:// or https:// URLs
+	GPGCheck     bool     // packages must be signed by a gpgkey (see Repo.WithKeys)
+	RepoGPGCheck bool     // repomd.xml must be signed by a gpgkey (repomd.xml.asc)
+	GPGKeys      []string // paths, file:// or http(s):// URLs of public keys
 
 	// TLS and basic auth, as fetch.Auth understands them (see Auth).
 	ClientCert, ClientKey, CACert string

@@ -7,43 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"slipway/internal/rpm"
 )
-
-// The digests of what a spec would pack are those rpm records in the
-// source RPM packed from it; a change to any of its files is named.
-func TestSRPMDigestsMatchThePackedSRPM(t *testing.T) {
-	p, specs := tinyProject(t)
-	info := specs["libtiny"]
-	srpm, err := pack(t, p, info)
-	if err != nil {
-		t.Fatal(err)
-	}
-	algo, published, err := rpm.PayloadDigests(srpm)
-	if err != nil || algo != "sha256" {
-		t.Fatalf("payload digests: %s, %v", algo, err)
-	}
-	specDir := filepath.Join(p.Path("SPECS"), "libtiny")
-	have, err := SRPMDigests(info, specDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := DiffDigests(published, have); d != "" || len(have) != 9 {
-		t.Fatalf("the spec's files and its SRPM differ: %s (%d files)", d, len(have))
-	}
-	os.WriteFile(filepath.Join(specDir, "tiny.h"), []byte("/* changed */\n"), 0o644)
-	if have, err = SRPMDigests(info, specDir); err != nil {
-		t.Fatal(err)
-	}
-	if d := DiffDigests(published, have); d != "tiny.h differs" {
-		t.Errorf("after changing tiny.h: %q", d)
-	}
-	delete(published, "LICENSE")
-	if d := DiffDigests(published, map[string]string{}); d != "Makefile is only in it" {
-		t.Errorf("nothing local: %q", d)
-	}
-}
 
 // A Source known only by its signature counts with that; one without a
 // signature is an error naming the signatures file.

@@ -10,6 +10,7 @@ import (
 
 	"slipway/internal/fetch"
 	"slipway/internal/rpm"
+	"slipway/internal/rpmsig"
 )
 
 // Fetcher downloads a URL to a file (fetch.Client implements it).
@@ -31,15 +32,19 @@ func fromArchive(ctx context.Context, opts Options, dirs layout) (map[string]str
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("extracting the toolchain archive %s: %v: %s", opts.Archive, err, strings.TrimSpace(string(out)))
 	}
+	kr, err := rpmsig.NewKeyring(ctx, dirs.root, opts.GPGKeys)
+	if err != nil {
+		return nil, err
+	}
 	set := map[string]string{}
-	err := filepath.WalkDir(dest, func(p string, d os.DirEntry, err error) error {
+	err = filepath.WalkDir(dest, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".rpm") {
 			return err
 		}
 		if other, dup := set[d.Name()]; dup {
 			return fmt.Errorf("the toolchain archive %s holds %s twice (%s)", opts.Archive, d.Name(), other)
 		}
-		if err := verifyRPM(ctx, p, d.Name(), opts.GPGKeys, dirs); err != nil {
+		if err := verifyRPM(ctx, p, d.Name(), kr); err != nil {
 			return fmt.Errorf("the toolchain archive %s: %w", opts.Archive, err)
 		}
 		set[d.Name()] = p
@@ -59,11 +64,15 @@ func download(ctx context.Context, opts Options, dirs layout) (map[string]string
 	if err := os.MkdirAll(cache, 0o755); err != nil {
 		return nil, err
 	}
+	kr, err := rpmsig.NewKeyring(ctx, dirs.root, opts.GPGKeys)
+	if err != nil {
+		return nil, err
+	}
 	set := map[string]string{}
 	for _, name := range opts.Manifest {
 		dest := filepath.Join(cache, name)
 		if _, err := os.Stat(dest); err == nil {
-			if verifyRPM(ctx, dest, name, opts.GPGKeys, dirs) == nil {
+			if verifyRPM(ctx, dest, name, kr) == nil {
 				set[name] = dest
 				continue
 			}
@@ -74,7 +83,7 @@ func download(ctx context.Context, opts Options, dirs layout) (map[string]string
 			url := strings.TrimSuffix(base, "/") + "/" + name
 			err := opts.Fetcher.Fetch(ctx, url, dest, fetch.Digest{})
 			if err == nil {
-				if err = verifyRPM(ctx, dest, name, opts.GPGKeys, dirs); err == nil {
+				if err = verifyRPM(ctx, dest, name, kr); err == nil {
 					set[name] = dest
 					break
 				}
@@ -93,9 +102,9 @@ func download(ctx context.Context, opts Options, dirs layout) (map[string]string
 }
 
 // verifyRPM checks that a file is the RPM its name says and that it is
-// whole: rpm's own digests (rpmkeys --checksig) must verify, and with
-// GPG keys given, its signature too.
-func verifyRPM(ctx context.Context, path, name string, keys []string, dirs layout) error {
+// whole: rpm's own digests must verify, and with GPG keys in kr, its
+// signature too (see rpmsig).
+func verifyRPM(ctx context.Context, path, name string, kr *rpmsig.Keyring) error {
 	h, err := rpm.ReadHeader(path)
 	if err != nil {
 		return fmt.Errorf("%s: not a readable RPM (corrupted?): %w", name, err)
@@ -103,48 +112,8 @@ func verifyRPM(ctx context.Context, path, name string, keys []string, dirs layou
 	if h.FileName() != name {
 		return fmt.Errorf("%s: the file holds %s", name, h.FileName())
 	}
-	args := []string{"--checksig"}
-	if len(keys) == 0 {
-		args = append(args, "--nosignature")
-	} else {
-		db, err := keyring(ctx, keys, dirs)
-		if err != nil {
-			return err
-		}
-		args = append(args, "--dbpath", db)
-	}
-	out, err := exec.CommandContext(ctx, "rpmkeys", append(args, path)...).CombinedOutput()
-	text := strings.TrimSpace(string(out))
-	unsigned := len(keys) > 0 && !strings.Contains(text, "signatures OK") // rpm says "digests OK" of an unsigned file
-	if err != nil || unsigned || strings.Contains(text, "NOT OK") || strings.Contains(text, "NOKEY") {
-		return fmt.Errorf("%s: failed verification (corrupted, or not signed by the configured keys): %s", name, text)
+	if err := kr.Verify(ctx, path); err != nil {
+		return fmt.Errorf("%s: failed verification (corrupted, or not signed by the configured keys): %w", name, err)
 	}
 	return nil
-}
-
-// keyring imports the GPG keys into an rpm database of their own,
-// made once per set of keys.
-func keyring(ctx context.Context, keys []string, dirs layout) (string, error) {
-	parts := []string{"keys"}
-	for _, k := range keys {
-		data, err := os.ReadFile(k)
-		if err != nil {
-			return "", err
-		}
-		parts = append(parts, string(data))
-	}
-	db := filepath.Join(dirs.root, "keyring-"+hashStrings(parts...)[:16])
-	if _, err := os.Stat(filepath.Join(db, "done")); err == nil {
-		return db, nil
-	}
-	os.RemoveAll(db)
-	if err := os.MkdirAll(db, 0o755); err != nil {
-		return "", err
-	}
-	for _, k := range keys {
-		if out, err := exec.CommandContext(ctx, "rpmkeys", "--dbpath", db, "--import", k).CombinedOutput(); err != nil {
-			return "", fmt.Errorf("importing the GPG key %s: %v: %s", k, err, strings.TrimSpace(string(out)))
-		}
-	}
-	return db, os.WriteFile(filepath.Join(db, "done"), nil, 0o644)
 }

@@ -114,24 +114,10 @@ func TestArchiveMode(t *testing.T) {
 // them: signed ones pass, unsigned ones fail.
 func TestArchiveModeWithGPGKeys(t *testing.T) {
 	testutil.RequireSpecEval(t)
-	testutil.RequireTools(t, "gpg", "rpmsign")
 	rpms := hostRPMs(t)
-	home := t.TempDir()
-	t.Setenv("GNUPGHOME", home)
-	params := filepath.Join(home, "params")
-	os.WriteFile(params, []byte("%no-protection\nKey-Type: RSA\nKey-Length: 2048\nName-Real: Tiny Test\nName-Email: test@example.invalid\nExpire-Date: 0\n%commit\n"), 0o600)
-	if out, err := exec.Command("gpg", "--batch", "--gen-key", params).CombinedOutput(); err != nil {
-		t.Fatalf("gpg --gen-key: %v\n%s", err, out)
-	}
-	key := filepath.Join(t.TempDir(), "RPM-GPG-KEY-test")
-	if out, err := exec.Command("sh", "-c", "gpg --armor --export test@example.invalid > "+key).CombinedOutput(); err != nil {
-		t.Fatalf("export: %v\n%s", err, out)
-	}
-	ta := filepath.Join(rpms, "ta-1-1.noarch.rpm")
-	sign := exec.Command("rpmsign", "--addsign", "--define", "_gpg_name test@example.invalid", "--define", "__gpg /usr/bin/gpg", ta)
-	if out, err := sign.CombinedOutput(); err != nil {
-		t.Fatalf("rpmsign: %v\n%s", err, out)
-	}
+	k := testutil.NewGPGKey(t)
+	k.SignRPMs(t, filepath.Join(rpms, "ta-1-1.noarch.rpm"))
+	key := k.Public
 	tarball := filepath.Join(t.TempDir(), "toolchain.tar")
 	if out, err := exec.Command("tar", "-cf", tarball, "-C", rpms, ".").CombinedOutput(); err != nil {
 		t.Fatalf("tar: %v\n%s", err, out)

@@ -84,14 +84,11 @@ func (r *rebuilder) build(ctx context.Context, s Step) error {
 	start := time.Now()
 	step := StepResult{Step: s.Kind, Spec: s.Spec}
 
-	sources, err := source.Resolve(ctx, info, specDir, r.opts.Sources)
+	in, err := r.buildInput(ctx, info, specDir)
 	if err != nil {
 		return fmt.Errorf("%s: BUILD %s: %w", s.where(), s.Spec, err)
 	}
-	inputs, err := r.inputs(info, specDir, sources)
-	if err != nil {
-		return err
-	}
+	inputs := in.inputs
 	hash := hashInputs(inputs)
 	if e, err := r.store.Get(hash); err != nil {
 		return err
@@ -119,10 +116,17 @@ func (r *rebuilder) build(ctx context.Context, s Step) error {
 	if err := os.MkdirAll(srpmDir, 0o755); err != nil {
 		return err
 	}
-	srpm, err := source.PackSRPM(ctx, source.PackOptions{
-		Info: info, SpecDir: specDir, Sources: sources, OutDir: srpmDir, Macros: r.macros,
-		GeneratedMacros: r.opts.Generated(s.Spec), ConfigRoot: r.dirs.rpmconfig, TempDir: r.dirs.work,
-	})
+	var srpm string
+	if in.published != "" {
+		fmt.Fprintf(logFile, "slipway: rebuilding the published %s (from %s)\n", filepath.Base(in.published), in.from)
+		srpm = filepath.Join(srpmDir, filepath.Base(in.published))
+		err = fsutil.LinkInto(in.published, srpm)
+	} else {
+		srpm, err = source.PackSRPM(ctx, source.PackOptions{
+			Info: info, SpecDir: specDir, Sources: in.sources, OutDir: srpmDir, Macros: r.macros,
+			GeneratedMacros: r.opts.Generated(s.Spec), ConfigRoot: r.dirs.rpmconfig, TempDir: r.dirs.work,
+		})
+	}
 	if err != nil {
 		fmt.Fprintln(logFile, err)
 		return r.failed(s, logPath, err)
@@ -197,24 +201,50 @@ func (e *BuildError) Error() string {
 
 func (e *BuildError) Unwrap() error { return e.Err }
 
-// inputs are the named parts of a build's input hash.
-func (r *rebuilder) inputs(info *spec.Info, specDir string, sources []source.File) (map[string]string, error) {
+// buildInput is what a BUILD step builds from: the spec directory and
+// its resolved sources, or the published source RPM (Options.SRPMs).
+type buildInput struct {
+	sources         []source.File
+	published, from string // the source RPM's path, and where it is published
+	inputs          map[string]string
+}
+
+// buildInput finds a step's sources or published source RPM and names
+// the parts of its input hash.
+func (r *rebuilder) buildInput(ctx context.Context, info *spec.Info, specDir string) (*buildInput, error) {
+	in := &buildInput{inputs: map[string]string{
+		"root":    r.rootID,
+		"macros":  r.macroHash,
+		"builder": "rpmbuild --rebuild --nodeps v1",
+	}}
+	if r.opts.SRPMs != nil {
+		var err error
+		if in.published, in.from, err = r.opts.SRPMs.Find(ctx, info.SRPM); err != nil {
+			return nil, err
+		}
+		sum, err := fsutil.SHA256File(in.published)
+		if err != nil {
+			return nil, err
+		}
+		in.inputs["srpm"] = filepath.Base(in.published) + " " + sum
+		return in, nil
+	}
+	var err error
+	if in.sources, err = source.Resolve(ctx, info, specDir, r.opts.Sources); err != nil {
+		return nil, err
+	}
 	dirHash, err := spec.HashDir(specDir)
 	if err != nil {
 		return nil, err
 	}
 	var srcs []string
-	for _, f := range sources {
+	for _, f := range in.sources {
 		srcs = append(srcs, f.Name+"="+f.SHA256)
 	}
-	return map[string]string{
-		"spec":      info.Path + " " + dirHash,
-		"sources":   hashStrings(srcs...),
-		"root":      r.rootID,
-		"macros":    r.macroHash,
-		"generated": hashStrings(r.opts.Generated(info.Name)),
-		"builder":   "rpmbuild --rebuild --nodeps v1",
-	}, nil
+	in.inputs["spec"] = info.Path + " " + dirHash
+	in.inputs["sources"] = hashStrings(srcs...)
+	in.inputs["generated"] = hashStrings(r.opts.Generated(info.Name))
+	return in, nil
 }
 
 func hashInputs(inputs map[string]string) string {

@@ -15,6 +15,7 @@ import (
 	"slipway/internal/repo"
 	"slipway/internal/source"
 	"slipway/internal/spec"
+	"slipway/internal/srpms"
 	"slipway/internal/store"
 	"slipway/internal/workspace"
 )
@@ -41,6 +42,11 @@ type Options struct {
 	Sources   source.Options
 	// Steps is the build order (rebuild mode).
 	Steps []Step
+	// SRPMs, when set, has BUILD steps rebuild each spec's published
+	// source RPM, found by it, instead of one packed from the spec
+	// directory (Azure Linux's final toolchain phase, which builds the
+	// SRPMs DOWNLOAD_SRPMS fetched). The spec then only names it.
+	SRPMs *srpms.Finder
 	// Archive is the tarball (archive mode); URLs and Fetcher download
 	// (download mode); GPGKeys, when set, must have signed those RPMs.
 	Archive string

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -16,6 +15,7 @@ import (
 	"slipway/internal/project"
 	"slipway/internal/repo"
 	"slipway/internal/rpm"
+	"slipway/internal/rpmsig"
 	"slipway/internal/source"
 	"slipway/internal/spec"
 	"slipway/internal/srpms"
@@ -169,8 +169,9 @@ func publishedPackage(remotes []*repo.Repo, name string, evr rpm.EVR, srpmFile, 
 }
 
 // srpmFinder finds the published source RPMs of rebuild = "changed": in
-// the repositories' source packages, then under remote.srpm_urls.
-func srpmFinder(p *project.Project, remotes []*repo.Repo, offline bool, logger *slog.Logger) (*srpms.Finder, error) {
+// the repositories' source packages, then under remote.srpm_urls (those
+// checked by rpm's digests and, with remote.srpm_gpg_keys, signature).
+func srpmFinder(ctx context.Context, p *project.Project, remotes []*repo.Repo, offline bool, logger *slog.Logger) (*srpms.Finder, error) {
 	rc := p.Config.Remote
 	cacheDir, err := RemoteCacheDir(p)
 	if err != nil {
@@ -180,17 +181,10 @@ func srpmFinder(p *project.Project, remotes []*repo.Repo, offline bool, logger *
 	for _, k := range rc.SRPMKeys {
 		keys = append(keys, p.Path(k))
 	}
-	return &srpms.Finder{Repos: remotes, URLs: rc.SRPMURLs, Client: fetch.ForHosts(rc.SRPMURLs, p.FetchAuth(rc.SRPMAuth), logger),
-		CacheDir: cacheDir, Offline: offline, Verify: verifySRPM(keys, filepath.Join(cacheDir, "keyrings"))}, nil
-}
-
-// TEMPORARY until rpmsig lands.
-func verifySRPM(keys []string, dir string) func(ctx context.Context, path string) error {
-	return func(ctx context.Context, path string) error {
-		out, err := exec.CommandContext(ctx, "rpmkeys", "--checksig", "--nosignature", path).CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("%s: %s", path, out)
-		}
-		return nil
+	keyring, err := rpmsig.NewKeyring(ctx, filepath.Join(cacheDir, "keyrings"), keys)
+	if err != nil {
+		return nil, fmt.Errorf("%s: remote.srpm_gpg_keys: %w", p.File, err)
 	}
+	return &srpms.Finder{Repos: remotes, URLs: rc.SRPMURLs, Client: fetch.ForHosts(rc.SRPMURLs, p.FetchAuth(rc.SRPMAuth), logger),
+		CacheDir: cacheDir, Offline: offline, Verify: keyring.Verify}, nil
 }

@@ -2,10 +2,12 @@ package workspace
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -98,7 +100,7 @@ func WriteLock(p *project.Project, pkgs []RemotePackage) (int, error) {
 // readLock returns the lock file's repositories as pinned repositories
 // (downloads with the auth of the [remote] repository of the same id), or
 // nil when there is no lock file.
-func readLock(p *project.Project, offline bool) ([]*repo.Repo, error) {
+func readLock(ctx context.Context, p *project.Project, offline bool, logger *slog.Logger) ([]*repo.Repo, error) {
 	path := LockPath(p)
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -114,9 +116,18 @@ func readLock(p *project.Project, offline bool) ([]*repo.Repo, error) {
 	if lock.Format != lockFormat {
 		return nil, fmt.Errorf("%s: format %q is not %q: run slipway lock again", path, lock.Format, lockFormat)
 	}
-	auth := map[string]fetch.Auth{}
-	for _, r := range p.Config.Remote.Repos {
-		auth[r.ID] = p.FetchAuth(r.Auth)
+	// The repositories' settings (auth, GPG keys) are those configured now.
+	sources, err := remoteSources(p, logger)
+	if err != nil {
+		return nil, err
+	}
+	configured := map[string]remoteSource{}
+	for _, s := range sources {
+		configured[s.cfg.ID] = s
+	}
+	cacheDir, err := RemoteCacheDir(p)
+	if err != nil {
+		return nil, err
 	}
 	var repos []*repo.Repo
 	for _, lr := range lock.Repos {
@@ -128,7 +139,21 @@ func readLock(p *project.Project, offline bool) ([]*repo.Repo, error) {
 			}
 			pkgs = append(pkgs, pk)
 		}
-		repos = append(repos, repo.Pinned(lr.ID, lr.BaseURL, pkgs, fetch.ForHosts([]string{lr.BaseURL}, auth[lr.ID], nil), offline))
+		s, ok := configured[lr.ID]
+		if !ok {
+			return nil, fmt.Errorf("%s: repository %s is not in %s's [remote] any more: run slipway lock again", path, lr.ID, p.File)
+		}
+		client := s.client
+		if client == nil {
+			client = fetch.ForHosts([]string{lr.BaseURL}, s.cfg.Auth(), logger)
+		}
+		r := repo.Pinned(lr.ID, lr.BaseURL, pkgs, client, offline)
+		if s.cfg.GPGCheck {
+			if err := r.WithKeys(ctx, cacheDir, s.cfg.GPGKeys); err != nil {
+				return nil, fmt.Errorf("%s: %w", p.File, err)
+			}
+		}
+		repos = append(repos, r)
 	}
 	return repos, nil
 }

@@ -53,7 +53,7 @@ func remoteRepos(ctx context.Context, p *project.Project, opts Options, logger *
 		return nil, false, nil
 	}
 	if !opts.IgnoreLock {
-		pinned, err := readLock(p, opts.Offline)
+		pinned, err := readLock(ctx, p, opts.Offline, logger)
 		if err != nil || pinned != nil {
 			return pinned, true, err
 		}
@@ -65,8 +65,51 @@ func remoteRepos(ctx context.Context, p *project.Project, opts Options, logger *
 	return repos, false, err
 }
 
-// loadRemotes loads the [remote] repositories, in priority order (lower
+// remoteSource is a configured [remote] repository.
+type remoteSource struct {
+	cfg    repo.RepoConfig
+	client *fetch.Client // nil: the repository's own auth
+}
+
+// remoteSources are the [remote] repositories as configured (enabled
+// ones of repo_files, then [[remote.repos]]), in priority order (lower
 // first; the order they are listed in breaks ties).
+func remoteSources(p *project.Project, logger *slog.Logger) ([]remoteSource, error) {
+	rc := p.Config.Remote
+	vars := map[string]string{"basearch": p.Config.Project.Arch, "arch": p.Config.Project.Arch}
+	for k, v := range rc.Vars {
+		vars[k] = v
+	}
+	var sources []remoteSource
+	for _, f := range rc.RepoFiles {
+		cfgs, err := repo.ParseRepoFile(p.Path(f), vars)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cfgs {
+			if c.Enabled {
+				sources = append(sources, remoteSource{cfg: c})
+			}
+		}
+	}
+	for _, r := range rc.Repos {
+		prio := r.Priority
+		if prio == 0 {
+			prio = 99
+		}
+		var keys []string
+		for _, k := range r.GPGKeys {
+			keys = append(keys, p.Path(k))
+		}
+		sources = append(sources, remoteSource{cfg: repo.RepoConfig{ID: r.ID, Name: r.ID, Enabled: true, BaseURLs: r.BaseURLs, Priority: prio,
+			GPGCheck: len(keys) > 0, RepoGPGCheck: r.RepoGPGCheck, GPGKeys: keys},
+			client: fetch.ForHosts(r.BaseURLs, p.FetchAuth(r.Auth), logger)})
+	}
+	slices.SortStableFunc(sources, func(a, b remoteSource) int { return cmp.Compare(a.cfg.Priority, b.cfg.Priority) })
+	return sources, nil
+}
+
+// loadRemotes loads the [remote] repositories, in priority order.
 func loadRemotes(ctx context.Context, p *project.Project, logger *slog.Logger) ([]*repo.Repo, error) {
 	rc := p.Config.Remote
 	if len(rc.RepoFiles) == 0 && len(rc.Repos) == 0 {
@@ -76,35 +119,10 @@ func loadRemotes(ctx context.Context, p *project.Project, logger *slog.Logger) (
 	if err != nil {
 		return nil, err
 	}
-	vars := map[string]string{"basearch": p.Config.Project.Arch, "arch": p.Config.Project.Arch}
-	for k, v := range rc.Vars {
-		vars[k] = v
+	sources, err := remoteSources(p, logger)
+	if err != nil {
+		return nil, err
 	}
-	type source struct {
-		cfg    repo.RepoConfig
-		client *fetch.Client // nil: the repository's own auth
-	}
-	var sources []source
-	for _, f := range rc.RepoFiles {
-		cfgs, err := repo.ParseRepoFile(p.Path(f), vars)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range cfgs {
-			if c.Enabled {
-				sources = append(sources, source{cfg: c})
-			}
-		}
-	}
-	for _, r := range rc.Repos {
-		prio := r.Priority
-		if prio == 0 {
-			prio = 99
-		}
-		sources = append(sources, source{cfg: repo.RepoConfig{ID: r.ID, Name: r.ID, Enabled: true, BaseURLs: r.BaseURLs, Priority: prio},
-			client: fetch.ForHosts(r.BaseURLs, p.FetchAuth(r.Auth), logger)})
-	}
-	slices.SortStableFunc(sources, func(a, b source) int { return cmp.Compare(a.cfg.Priority, b.cfg.Priority) })
 	var repos []*repo.Repo
 	for _, s := range sources {
 		r, err := repo.Load(ctx, s.cfg, repo.Options{CacheDir: cacheDir, Client: s.client, Logger: logger})
