@@ -102,6 +102,11 @@ sources, the macros and the exact RPMs of its build root: a build whose key
 is in the store is reused, so an unchanged tree builds nothing, and a
 rebuild that produces the same bytes does not rebuild what depends on it.
 
+With [remote] repositories, --rebuild-policy changed (or [remote] rebuild)
+builds only the specs that differ from their published source RPM, and
+what builds against them, and takes every other spec's packages from the
+repositories; --rebuild-only SPEC builds only SPEC.
+
 A failure does not stop unrelated builds; what needs the failed package is
 reported blocked. Logs: build/logs/packages/<spec>.log. Outputs: out/RPMS,
 out/SRPMS (with repository metadata). Summary: build/summary.json, and
@@ -109,7 +114,8 @@ build/report.html (open it in a browser: the decisions, reasons, logs and
 a timeline of the workers). slipway why SPEC explains a decision.`,
 		Example: `  slipway build
   slipway build --goal tinysh -j 4
-  slipway build --stop-on-failure`,
+  slipway build --stop-on-failure
+  slipway build --rebuild-policy changed`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			a.seed = flags.seedPolicy()

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"slipway/internal/buildroot"
+	"slipway/internal/fetch"
 	"slipway/internal/fsutil"
 	"slipway/internal/project"
 )
@@ -49,17 +50,21 @@ func MakeBootstrap(ctx context.Context, p *project.Project, cacheDir string, log
 	case b.Command != "":
 		return bootstrapCommand(ctx, p, cacheDir, log)
 	case len(b.Packages) > 0:
-		return bootstrapDebian(ctx, b, cacheDir, log)
+		return bootstrapDebian(ctx, b, cacheDir, p.Offline, log)
 	}
 	return nil, fmt.Errorf("%s: [toolchain.bootstrap] gives no root: set rootfs, command or packages", p.File)
 }
 
 // bootstrapDebian makes a Debian root with mmdebstrap (variant apt plus the
-// packages), cached by suite, mirror and package list.
-func bootstrapDebian(ctx context.Context, b project.BootstrapSection, cacheDir string, log io.Writer) (*Bootstrap, error) {
+// packages), cached by suite, mirror and package list. Offline, only the
+// cached one will do.
+func bootstrapDebian(ctx context.Context, b project.BootstrapSection, cacheDir string, offline bool, log io.Writer) (*Bootstrap, error) {
 	pkgs := slices.Sorted(slices.Values(b.Packages))
 	id := hashStrings(append([]string{"mmdebstrap", "apt", b.Suite, b.Mirror}, pkgs...)...)
 	dir := filepath.Join(cacheDir, "debian-"+id[:16])
+	if _, err := os.Stat(dir); err != nil && offline {
+		return nil, fmt.Errorf("offline: the bootstrap root (mmdebstrap of %s from %s) is not in %s: run slipway toolchain once without --offline", b.Suite, fetch.Redact(b.Mirror), cacheDir)
+	}
 	err := fsutil.MakeDirOnce(dir, func(tmp string) error {
 		root := filepath.Join(tmp, "root")
 		args := []string{"--variant=apt", "--include=" + strings.Join(pkgs, ","), b.Suite, root, b.Mirror}

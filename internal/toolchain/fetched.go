@@ -78,6 +78,9 @@ func download(ctx context.Context, opts Options, dirs layout) (map[string]string
 			}
 			os.Remove(dest)
 		}
+		if opts.Offline {
+			return nil, fmt.Errorf("offline: the toolchain RPM %s is not in %s: run slipway toolchain once without --offline", name, cache)
+		}
 		var errs []string
 		for _, base := range opts.URLs {
 			url := strings.TrimSuffix(base, "/") + "/" + name

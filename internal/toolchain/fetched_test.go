@@ -1,6 +1,7 @@
 package toolchain
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -10,7 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"slipway/internal/project"
 	"slipway/internal/testutil"
+	"slipway/internal/workspace"
 )
 
 // hostRPMs builds RPMs with the host's rpmbuild and returns the directory
@@ -60,6 +63,28 @@ password = "env:TC_PASSWORD"
 	}
 	if len(r.RPMs) != 1 || r.RPMs[0] != "ta-1-1.noarch.rpm" {
 		t.Errorf("rpms = %v", r.RPMs)
+	}
+
+	// Offline: the downloaded RPMs will do; without them, an error.
+	offline := func() error {
+		p, err := project.Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Offline = true
+		tree, err := workspace.Load(context.Background(), p, workspace.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = RunProject(context.Background(), p, tree, nil, nil)
+		return err
+	}
+	if err := offline(); err != nil {
+		t.Errorf("offline, downloaded: %v", err)
+	}
+	os.Rename(filepath.Join(dir, "build", "toolchain", "download"), filepath.Join(dir, "build", "toolchain", "kept"))
+	if err := offline(); err == nil || !strings.Contains(err.Error(), "offline: the toolchain RPM ta-1-1.noarch.rpm is not in") {
+		t.Errorf("offline, not downloaded: %v", err)
 	}
 
 	// A wrong password: a clear authentication error.

@@ -34,7 +34,7 @@ func RunProject(ctx context.Context, p *project.Project, tree *workspace.Tree, p
 		Mode: tc.Mode, SpecsDir: p.Path(p.Config.Project.SpecsDir), BuildDir: p.Path(p.Config.Project.BuildDir),
 		Specs: tree.Eval.Specs, Generated: tree.Eval.GeneratedMacros, Macros: macros,
 		Sources: source.ProjectOptions(p, logger), ManifestPath: p.Path(tc.Manifest), Manifest: manifest,
-		Progress: progress,
+		Progress: progress, Offline: p.Offline,
 		Bootstrap: func(ctx context.Context, cacheDir string, log io.Writer) (*Bootstrap, error) {
 			return MakeBootstrap(ctx, p, cacheDir, log)
 		},

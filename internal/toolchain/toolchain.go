@@ -53,6 +53,8 @@ type Options struct {
 	URLs    []string
 	Fetcher Fetcher
 	GPGKeys []string
+	// Offline: download mode takes only RPMs already downloaded.
+	Offline bool
 	// Manifest is the toolchain manifest's path and RPM file names: the
 	// result must be exactly this set.
 	ManifestPath string
