@@ -35,12 +35,7 @@ func seedChanged(ctx context.Context, in graph.Input, remotes []*repo.Repo, find
 	for _, info := range in.Specs {
 		infos[info.Name] = info
 	}
-	packagesOf := map[string][]int{}
-	for i, n := range g.Nodes {
-		if n.Kind == graph.PackageNode && n.Spec != "" {
-			packagesOf[n.Spec] = append(packagesOf[n.Spec], i)
-		}
-	}
+	packagesOf := packagesBySpec(g)
 	var specs []string
 	for _, n := range g.Nodes {
 		if n.Kind == graph.BuildNode && !n.Prebuilt && infos[n.Name] != nil {

@@ -221,12 +221,7 @@ func seedListed(in graph.Input, remotes []*repo.Repo, rc project.RemoteSection) 
 			frontier = append(frontier, s)
 		}
 	}
-	packagesOf := map[string][]int{} // spec -> its package nodes
-	for i, n := range g.Nodes {
-		if n.Kind == graph.PackageNode && n.Spec != "" {
-			packagesOf[n.Spec] = append(packagesOf[n.Spec], i)
-		}
-	}
+	packagesOf := packagesBySpec(g)
 	for depth := 0; depth < rc.RebuildDependents && len(frontier) > 0; depth++ {
 		var start []int
 		for _, s := range frontier {
@@ -271,6 +266,17 @@ func seedListed(in graph.Input, remotes []*repo.Repo, rc project.RemoteSection) 
 		}
 	}
 	return in, taken, mixed, nil
+}
+
+// packagesBySpec maps each local spec to its package nodes.
+func packagesBySpec(g *graph.Graph) map[string][]int {
+	out := map[string][]int{}
+	for i, n := range g.Nodes {
+		if n.Kind == graph.PackageNode && n.Spec != "" {
+			out[n.Spec] = append(out[n.Spec], i)
+		}
+	}
+	return out
 }
 
 // byName is the package called name in the first repository that has it
