@@ -18,6 +18,7 @@ import (
 	"slipway/internal/project"
 	"slipway/internal/rpm"
 	"slipway/internal/source"
+	"slipway/internal/srpms"
 	"slipway/internal/workspace"
 )
 
@@ -85,6 +86,12 @@ func RunProject(ctx context.Context, p *project.Project, tree *workspace.Tree, o
 	if err != nil {
 		return nil, err
 	}
+	var published *srpms.Finder
+	if p.Config.Build.DownloadSRPMs {
+		if published, err = workspace.SRPMFinder(ctx, p, tree.Remotes, p.Offline, o.Logger); err != nil {
+			return nil, err
+		}
+	}
 	return Run(ctx, Options{
 		SpecsDir: p.Path(p.Config.Project.SpecsDir), BuildDir: buildDir, OutDir: p.Path(p.Config.Project.OutDir),
 		Graph: g, Specs: tree.Eval.Specs, Generated: tree.Eval.GeneratedMacros, Macros: macros,
@@ -93,7 +100,7 @@ func RunProject(ctx context.Context, p *project.Project, tree *workspace.Tree, o
 		Jobs:    o.Jobs, StopOnFailure: o.StopOnFailure, Retries: o.Retries, Progress: o.Progress,
 		AllowToolchainRebuild: p.Config.Build.AllowToolchainRebuild, DryRun: o.DryRun, Events: o.Events,
 		Force: forced(o.Force), NoCheck: p.Config.Build.SkipCheck,
-		Toolchain: headers, LearnedFile: workspace.LearnedPath(buildDir), Remote: remote, Seeding: tree.Seeding,
+		Toolchain: headers, LearnedFile: workspace.LearnedPath(buildDir), Remote: remote, Seeding: tree.Seeding, SRPMs: published,
 	})
 }
 

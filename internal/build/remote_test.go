@@ -340,3 +340,40 @@ func TestRebuildChangedBuildsWhatDiffersFromThePublished(t *testing.T) {
 		t.Errorf("the unsigned package was kept: %v", left)
 	}
 }
+
+// [build] download_srpms: every build rebuilds the published source RPM
+// its spec names, not the spec directory: what differs locally does not
+// count, and the RPMs are those of the publishing build.
+func TestDownloadSRPMsBuildsThePublishedSources(t *testing.T) {
+	published := newPkgTest(t)
+	if got := decisionsOf(published.run()); got != "papp:built plib:built pother:built" {
+		t.Fatalf("publishing run: %s", got)
+	}
+	srv := httptest.NewServer(http.FileServer(http.Dir(filepath.Join(published.dir, "out", "SRPMS"))))
+	t.Cleanup(srv.Close)
+
+	pt := newPkgTest(t)
+	os.WriteFile(filepath.Join(pt.dir, "slipway.toml"), []byte("[project]\nname = \"pkgs\"\n[build]\ndownload_srpms = true\n"+
+		"[remote]\ncache_dir = \"cache\"\nsrpm_urls = [\""+srv.URL+"\"]\n"), 0o644)
+	// Only the published sources are built: this change is not.
+	pt.edit("SPECS/plib/plib.spec", "echo '#define PLIB 1'", "echo '#define PLIB 2'")
+	sum := pt.run()
+	if got := decisionsOf(sum); got != "papp:built plib:built pother:built" {
+		t.Fatalf("download_srpms: %s", got)
+	}
+	log, _ := os.ReadFile(sum.Results[1].Log)
+	if !strings.Contains(string(log), "slipway: rebuilding the published plib-1.0-1.src.rpm (from "+srv.URL+"/plib-1.0-1.src.rpm)") {
+		t.Errorf("plib's log:\n%s", log)
+	}
+	for _, f := range []string{"plib-devel-1.0-1.noarch.rpm", "papp-2.0-1.noarch.rpm"} {
+		a, _ := os.ReadFile(filepath.Join(published.dir, "out", "RPMS", "noarch", f))
+		b, _ := os.ReadFile(filepath.Join(pt.dir, "out", "RPMS", "noarch", f))
+		if len(a) == 0 || string(a) != string(b) {
+			t.Errorf("%s differs from the published one (%d and %d bytes)", f, len(a), len(b))
+		}
+	}
+	// Unchanged published sources: nothing to do.
+	if got := decisionsOf(pt.run()); got != "papp:reused plib:reused pother:reused" {
+		t.Errorf("second run: %s", got)
+	}
+}

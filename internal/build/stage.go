@@ -22,6 +22,7 @@ import (
 	"slipway/internal/rpm"
 	"slipway/internal/source"
 	"slipway/internal/spec"
+	"slipway/internal/srpms"
 	"slipway/internal/store"
 )
 
@@ -86,6 +87,10 @@ type Options struct {
 	// Seeding says why a spec is built here or taken from a repository
 	// (rebuild = "changed"); it leads the spec's reason.
 	Seeding map[string]string
+	// SRPMs, when set, has every build rebuild the spec's published source
+	// RPM, found by it, instead of one packed from the spec directory
+	// (Azure Linux's DOWNLOAD_SRPMS=y); the spec then only names it.
+	SRPMs *srpms.Finder
 }
 
 // RemoteRPM is a package a remote repository provides to the builds.
@@ -178,7 +183,7 @@ type stage struct {
 }
 
 type pendingBuild struct {
-	sources []source.File // resolved and verified when the key was made
+	from    buildSource // resolved and verified when the key was made
 	key     string
 	inputs  map[string]string
 	root    []string
@@ -523,7 +528,7 @@ func (x *stageExec) Ready(name string) (bool, error) {
 	}
 	info := s.specs[name]
 	specDir := filepath.Join(s.opts.SpecsDir, filepath.Dir(info.Path))
-	inputs, sources, err := s.ownInputs(info, specDir)
+	inputs, from, err := s.ownInputs(info, specDir)
 	if err != nil {
 		return false, err
 	}
@@ -558,7 +563,7 @@ func (x *stageExec) Ready(name string) (bool, error) {
 		return false, err
 	}
 	s.mu.Lock()
-	s.pending[name] = pendingBuild{sources: sources, key: key, inputs: inputs, root: paths, reason: reason}
+	s.pending[name] = pendingBuild{from: from, key: key, inputs: inputs, root: paths, reason: reason}
 	if e != nil {
 		s.addEntry(name, e)
 	}
@@ -601,9 +606,16 @@ func (x *stageExec) Run(ctx context.Context, name string) error {
 	work := filepath.Join(s.opts.BuildDir, "work", name)
 	os.RemoveAll(work)
 	defer os.RemoveAll(work)
-	srpm, err := source.PackSRPM(ctx, source.PackOptions{Info: info, SpecDir: specDir, Sources: p.sources,
-		OutDir: filepath.Join(work, "srpm"), Macros: s.opts.Macros, GeneratedMacros: s.opts.Generated(name),
-		ConfigRoot: filepath.Join(s.opts.BuildDir, "rpmconfig"), TempDir: s.opts.BuildDir})
+	var srpm string
+	if p.from.published != "" {
+		fmt.Fprintf(log, "slipway: rebuilding the published %s (from %s)\n", filepath.Base(p.from.published), p.from.url)
+		srpm = filepath.Join(work, "srpm", filepath.Base(p.from.published))
+		err = fsutil.LinkInto(p.from.published, srpm)
+	} else {
+		srpm, err = source.PackSRPM(ctx, source.PackOptions{Info: info, SpecDir: specDir, Sources: p.from.sources,
+			OutDir: filepath.Join(work, "srpm"), Macros: s.opts.Macros, GeneratedMacros: s.opts.Generated(name),
+			ConfigRoot: filepath.Join(s.opts.BuildDir, "rpmconfig"), TempDir: s.opts.BuildDir})
+	}
 	if err != nil {
 		fmt.Fprintln(log, err)
 		return err
@@ -669,33 +681,50 @@ func (x *stageExec) Run(ctx context.Context, name string) error {
 	return nil
 }
 
+// buildSource is what a build makes its SRPM from: the spec's sources,
+// or the published source RPM (Options.SRPMs).
+type buildSource struct {
+	sources        []source.File
+	published, url string
+}
+
 // ownInputs are the parts of a build's key that do not depend on other
-// builds, and the spec's sources, resolved and verified for the build.
-func (s *stage) ownInputs(info *spec.Info, specDir string) (map[string]string, []source.File, error) {
-	dirHash, err := spec.HashDir(specDir)
-	if err != nil {
-		return nil, nil, err
-	}
-	sources, err := source.Resolve(context.Background(), info, specDir, s.opts.Sources)
-	if err != nil {
-		return nil, nil, err
-	}
-	var srcs []string
-	for _, f := range sources {
-		srcs = append(srcs, f.Name+"="+f.SHA256)
-	}
+// builds, and what it builds from: the spec's sources, resolved and
+// verified, or its published source RPM, downloaded and verified.
+func (s *stage) ownInputs(info *spec.Info, specDir string) (map[string]string, buildSource, error) {
 	builder := "rpmbuild --rebuild v1"
 	if s.opts.NoCheck {
 		builder += " --nocheck"
 	}
-	return map[string]string{
-		"spec":      dirHash,
-		"sources":   hashStrings(srcs...),
-		"macros":    s.macroHash,
-		"generated": hashStrings(s.opts.Generated(info.Name)),
-		"base":      s.opts.BaseID,
-		"builder":   builder,
-	}, sources, nil
+	inputs := map[string]string{"macros": s.macroHash, "base": s.opts.BaseID, "builder": builder}
+	var from buildSource
+	if s.opts.SRPMs != nil {
+		var err error
+		if from.published, from.url, err = s.opts.SRPMs.Find(context.Background(), info.SRPM); err != nil {
+			return nil, from, err
+		}
+		sum, err := fsutil.SHA256File(from.published)
+		if err != nil {
+			return nil, from, err
+		}
+		inputs["srpm"] = filepath.Base(from.published) + " " + sum
+		return inputs, from, nil
+	}
+	dirHash, err := spec.HashDir(specDir)
+	if err != nil {
+		return nil, from, err
+	}
+	if from.sources, err = source.Resolve(context.Background(), info, specDir, s.opts.Sources); err != nil {
+		return nil, from, err
+	}
+	var srcs []string
+	for _, f := range from.sources {
+		srcs = append(srcs, f.Name+"="+f.SHA256)
+	}
+	inputs["spec"] = dirHash
+	inputs["sources"] = hashStrings(srcs...)
+	inputs["generated"] = hashStrings(s.opts.Generated(info.Name))
+	return inputs, from, nil
 }
 
 // addEntry records a finished build (built or reused); s.mu is held.

@@ -63,9 +63,6 @@ func normalize(c Config) Config {
 	if len(c.Toolchain.URLs) == 0 {
 		c.Toolchain.URLs = nil
 	}
-	if len(c.Toolchain.SRPMURLs) == 0 {
-		c.Toolchain.SRPMURLs = nil
-	}
 	if len(c.Toolchain.Bootstrap.Packages) == 0 {
 		c.Toolchain.Bootstrap.Packages = nil
 	}

@@ -87,14 +87,13 @@ type ToolchainSection struct {
 	// order (download mode); Auth is sent to their hosts.
 	URLs []string    `toml:"urls"`
 	Auth AuthSection `toml:"auth"`
-	// SRPMURLs, in rebuild mode, are base URLs the toolchain specs'
-	// published source RPMs are downloaded from, tried in order: BUILD
-	// steps rebuild those instead of packing the specs (Azure Linux's
-	// DOWNLOAD_SRPMS with SRPM_URL_LIST). Auth is sent to their hosts.
-	SRPMURLs []string `toml:"srpm_urls"`
-	// GPGKeys are public key files: downloaded or archived RPMs (and
-	// source RPMs) must carry a valid signature by one of them. Empty:
-	// digests are checked only.
+	// DownloadSRPMs, in rebuild mode, has BUILD steps rebuild the specs'
+	// published source RPMs (found as [remote] says: srpm_urls, and the
+	// repositories' source packages) instead of packing the specs (Azure
+	// Linux's DOWNLOAD_SRPMS=y, its final toolchain phase).
+	DownloadSRPMs bool `toml:"download_srpms"`
+	// GPGKeys are public key files: downloaded or archived RPMs must carry
+	// a valid signature by one of them. Empty: digests are checked only.
 	GPGKeys []string `toml:"gpg_keys"`
 	// Bootstrap is the root the rebuild mode builds in.
 	Bootstrap BootstrapSection `toml:"bootstrap"`
@@ -124,6 +123,9 @@ type BuildSection struct {
 	// SkipCheck runs rpmbuild with --nocheck: no %check section runs
 	// (Azure Linux's RUN_CHECK=n). Default: every %check runs.
 	SkipCheck bool `toml:"skip_check"`
+	// DownloadSRPMs builds the specs' published source RPMs (found as
+	// [remote] says) instead of packing the specs (DOWNLOAD_SRPMS=y).
+	DownloadSRPMs bool `toml:"download_srpms"`
 }
 
 // ImagesSection is the [images] table.

@@ -38,8 +38,9 @@ type RemoteSection struct {
 	RebuildDependents int      `toml:"rebuild_dependents"`
 	// SRPMURLs are base URLs published source RPMs are under, tried in
 	// order after the repositories' source packages (Azure Linux's
-	// SRPM_URL_LIST); SRPMAuth is sent to their hosts and SRPMKeys, when
-	// set, must have signed them.
+	// SRPM_URL_LIST): rebuild = "changed" compares the specs with them,
+	// and download_srpms ([toolchain], [build]) builds them. SRPMAuth is
+	// sent to their hosts and SRPMKeys, when set, must have signed them.
 	SRPMURLs []string    `toml:"srpm_urls"`
 	SRPMAuth AuthSection `toml:"srpm_auth"`
 	SRPMKeys []string    `toml:"srpm_gpg_keys"`

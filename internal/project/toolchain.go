@@ -41,17 +41,12 @@ func (v *validator) toolchain(t ToolchainSection) {
 	if t.Mode != "download" && len(t.URLs) > 0 {
 		v.errorf(key("toolchain", "urls"), "only used in download mode (mode is %q)", t.Mode)
 	}
-	if t.Mode != "rebuild" && len(t.SRPMURLs) > 0 {
-		v.errorf(key("toolchain", "srpm_urls"), "only used in rebuild mode (mode is %q)", t.Mode)
+	if t.Mode != "rebuild" && t.DownloadSRPMs {
+		v.errorf(key("toolchain", "download_srpms"), "only used in rebuild mode (mode is %q)", t.Mode)
 	}
-	for _, urls := range []struct {
-		name string
-		list []string
-	}{{"urls", t.URLs}, {"srpm_urls", t.SRPMURLs}} {
-		for i, raw := range urls.list {
-			if msg := checkSourceURL(raw); msg != "" {
-				v.errorf(key("toolchain", urls.name).at(i), "%q %s", fetch.Redact(raw), msg)
-			}
+	for i, raw := range t.URLs {
+		if msg := checkSourceURL(raw); msg != "" {
+			v.errorf(key("toolchain", "urls").at(i), "%q %s", fetch.Redact(raw), msg)
 		}
 	}
 	v.path(key("toolchain", "build_order"), t.BuildOrder)

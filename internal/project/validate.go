@@ -87,6 +87,16 @@ func validate(file string, c Config, lines keyLines) []error {
 	v.path(key("images", "configs_dir"), c.Images.ConfigsDir)
 	v.sources(c.Sources)
 	v.remote(c.Remote)
+	published := len(c.Remote.SRPMURLs) > 0 || len(c.Remote.Repos) > 0 || len(c.Remote.RepoFiles) > 0
+	for _, table := range []string{"toolchain", "build"} {
+		on := t.DownloadSRPMs
+		if table == "build" {
+			on = c.Build.DownloadSRPMs
+		}
+		if on && !published {
+			v.errorf(key(table, "download_srpms"), "builds the published source RPMs, but nothing says where they are: set [remote] srpm_urls (or repositories with source packages)")
+		}
+	}
 	return v.errs
 }
 

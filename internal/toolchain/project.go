@@ -5,13 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 
 	"slipway/internal/fetch"
 	"slipway/internal/project"
-	"slipway/internal/rpmsig"
 	"slipway/internal/source"
-	"slipway/internal/srpms"
 	"slipway/internal/workspace"
 )
 
@@ -58,14 +55,10 @@ func RunProject(ctx context.Context, p *project.Project, tree *workspace.Tree, p
 		if opts.Steps, err = ParseBuildOrder(p.Path(tc.BuildOrder)); err != nil {
 			return nil, err
 		}
-		if len(tc.SRPMURLs) > 0 {
-			cacheDir := filepath.Join(p.Path(p.Config.Project.BuildDir), "toolchain")
-			keyring, err := rpmsig.NewKeyring(ctx, cacheDir, opts.GPGKeys)
-			if err != nil {
-				return nil, fmt.Errorf("%s: toolchain.gpg_keys: %w", p.File, err)
+		if tc.DownloadSRPMs {
+			if opts.SRPMs, err = workspace.SRPMFinder(ctx, p, tree.Remotes, p.Offline, logger); err != nil {
+				return nil, err
 			}
-			opts.SRPMs = &srpms.Finder{URLs: tc.SRPMURLs, Client: fetch.ForHosts(tc.SRPMURLs, p.FetchAuth(tc.Auth), logger),
-				CacheDir: cacheDir, Offline: p.Offline, Verify: keyring.Verify}
 		}
 	}
 	return Run(ctx, opts)

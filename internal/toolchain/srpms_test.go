@@ -40,8 +40,9 @@ func publishSRPMs(t *testing.T) (srv *httptest.Server, dir string) {
 	return srv, dir
 }
 
-// With srpm_urls, the toolchain's BUILD steps rebuild the published
-// source RPMs, not the local specs: those only name them.
+// With download_srpms, the toolchain's BUILD steps rebuild the published
+// source RPMs ([remote] srpm_urls), not the local specs: those only name
+// them.
 func TestRebuildFromPublishedSRPMs(t *testing.T) {
 	testutil.RequireSpecEval(t)
 	testutil.RequireTools(t, "createrepo_c", "rpmbuild", "rpm2cpio", "cpio")
@@ -49,8 +50,8 @@ func TestRebuildFromPublishedSRPMs(t *testing.T) {
 	srv, srpmDir := publishSRPMs(t)
 	t.Setenv("TC_PASSWORD", "srpm-secret")
 	project := func() string {
-		return testutil.CopyProject(t, "testdata/project", "srpm_urls = [\""+srv.URL+"/\"]\n"+
-			"[toolchain.auth]\nusername = \"tc\"\npassword = \"env:TC_PASSWORD\"\n[toolchain.bootstrap]\nrootfs = \""+rootfs+"\"\n")
+		return testutil.CopyProject(t, "testdata/project", "download_srpms = true\n[toolchain.bootstrap]\nrootfs = \""+rootfs+"\"\n"+
+			"[remote]\ncache_dir = \"cache\"\nsrpm_urls = [\""+srv.URL+"/\"]\n[remote.srpm_auth]\nusername = \"tc\"\npassword = \"env:TC_PASSWORD\"\n")
 	}
 	dir := project()
 	r, err := runToolchain(t, dir)
@@ -90,7 +91,7 @@ func TestRebuildFromPublishedSRPMs(t *testing.T) {
 		strings.Contains(err.Error(), "srpm-secret") {
 		t.Errorf("damaged ta: %v", err)
 	}
-	if left, _ := filepath.Glob(filepath.Join(dir, "build", "toolchain", "srpms", "*", "ta-*")); len(left) != 0 {
+	if left, _ := filepath.Glob(filepath.Join(dir, "cache", "srpms", "*", "ta-*")); len(left) != 0 {
 		t.Errorf("the damaged SRPM was kept: %v", left)
 	}
 }

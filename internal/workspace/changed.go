@@ -163,10 +163,11 @@ func publishedPackage(remotes []*repo.Repo, name string, evr rpm.EVR, srpmFile, 
 	return RemotePackage{}, false
 }
 
-// srpmFinder finds the published source RPMs of rebuild = "changed": in
-// the repositories' source packages, then under remote.srpm_urls (those
+// SRPMFinder finds the published source RPMs [remote] names: in the
+// repositories' source packages, then under remote.srpm_urls (those
 // checked by rpm's digests and, with remote.srpm_gpg_keys, signature).
-func srpmFinder(ctx context.Context, p *project.Project, remotes []*repo.Repo, offline bool, logger *slog.Logger) (*srpms.Finder, error) {
+// rebuild = "changed" compares specs with them; download_srpms builds them.
+func SRPMFinder(ctx context.Context, p *project.Project, remotes []*repo.Repo, offline bool, logger *slog.Logger) (*srpms.Finder, error) {
 	rc := p.Config.Remote
 	cacheDir, err := RemoteCacheDir(p)
 	if err != nil {

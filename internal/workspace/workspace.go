@@ -116,7 +116,7 @@ func Load(ctx context.Context, p *project.Project, opts Options) (*Tree, error) 
 			logger.Warn(s + ": " + seeding[s])
 		}
 	case project.RebuildChanged:
-		finder, err := srpmFinder(ctx, p, remotes, opts.Offline, logger)
+		finder, err := SRPMFinder(ctx, p, remotes, opts.Offline, logger)
 		if err != nil {
 			return nil, err
 		}
