@@ -183,11 +183,11 @@ type stage struct {
 }
 
 type pendingBuild struct {
-	from    buildSource // resolved and verified when the key was made
-	key     string
-	inputs  map[string]string
-	root    []string
-	reason  string
+	from   buildSource // resolved and verified when the key was made
+	key    string
+	inputs map[string]string
+	root   []string
+	reason string
 }
 
 // Run runs the package stage: every build of the graph that is not
