@@ -2,9 +2,11 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,6 +17,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"slipway/internal/build"
+	"slipway/internal/fetch"
 	"slipway/internal/fsutil"
 	"slipway/internal/image"
 	"slipway/internal/image/compose"
@@ -264,10 +268,12 @@ func (a *app) makeImage(ctx context.Context, t *workspace.Tree, cfg *image.Confi
 	name := configName(cfg)
 	buildDir := p.Path(p.Config.Project.BuildDir)
 	repos := localRepos(p)
-	remote, err := a.imageRemoteRepo(ctx, t, cfg, repos)
+	remote, origins, err := a.imageRemoteRepo(ctx, t, cfg, repos)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.Path(), err)
 	}
+	o.Origins = publishedOrigins(buildDir)
+	maps.Copy(o.Origins, origins)
 	if remote != "" {
 		repos = append(repos, remote)
 	}
@@ -324,57 +330,73 @@ func localRepos(p *project.Project) []string {
 	return repos
 }
 
+// publishedOrigins are the packages the last package stage took from
+// repositories into out/RPMS (build/summary.json), file -> "<repo> <url>".
+func publishedOrigins(buildDir string) map[string]string {
+	out := map[string]string{}
+	var sum build.Summary
+	if data, err := os.ReadFile(filepath.Join(buildDir, "summary.json")); err == nil && json.Unmarshal(data, &sum) == nil {
+		for _, r := range sum.Remote {
+			if r.Published {
+				out[r.File] = r.Repo + " " + fetch.Redact(r.URL)
+			}
+		}
+	}
+	return out
+}
+
 // imageRemoteRepo puts the packages the image takes from the [remote]
 // repositories (what neither out/RPMS nor the toolchain provide) into a
-// local repository, build/remote-rpms/<config>, and returns it; "" when
-// there are no remote repositories. The installer runs without network.
-func (a *app) imageRemoteRepo(ctx context.Context, t *workspace.Tree, cfg *image.Config, local []string) (string, error) {
+// local repository, build/remote-rpms/<config>, and returns it with where
+// each came from (file -> "<repo> <url>"); "" when there are no remote
+// repositories. The installer runs without network.
+func (a *app) imageRemoteRepo(ctx context.Context, t *workspace.Tree, cfg *image.Config, local []string) (string, map[string]string, error) {
 	if len(t.Remotes) == 0 {
-		return "", nil
+		return "", nil, nil
 	}
 	names, err := cfg.Packages()
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	pkgs, err := workspace.ImageRemotePackages(ctx, t, local, names)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	cacheDir, err := workspace.RemoteCacheDir(t.Project)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	// The directory keeps the files of the last run that are still
 	// wanted, so unchanged choices leave its metadata, and the image's
 	// key, as they were.
 	dir := filepath.Join(t.Project.Path(t.Project.Config.Project.BuildDir), "remote-rpms", configName(cfg))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
+		return "", nil, err
 	}
-	want := map[string]bool{}
+	origins := map[string]string{}
 	for _, rp := range pkgs {
 		path, err := rp.Download(ctx, cacheDir)
 		if err != nil {
-			return "", fmt.Errorf("remote repository %s: %w", rp.Repo.ID, err)
+			return "", nil, fmt.Errorf("remote repository %s: %w", rp.Repo.ID, err)
 		}
-		want[filepath.Base(path)] = true
+		origins[filepath.Base(path)] = rp.Repo.ID + " " + fetch.Redact(rp.URL())
 		if err := fsutil.LinkInto(path, filepath.Join(dir, filepath.Base(path))); err != nil {
-			return "", err
+			return "", nil, err
 		}
 	}
 	old, _ := filepath.Glob(filepath.Join(dir, "*.rpm"))
 	for _, f := range old {
-		if !want[filepath.Base(f)] {
+		if origins[filepath.Base(f)] == "" {
 			if err := os.Remove(f); err != nil {
-				return "", err
+				return "", nil, err
 			}
 		}
 	}
 	fmt.Fprintf(a.stderr, "image %s: %d packages from remote repositories\n", configName(cfg), len(pkgs))
 	if err := repo.Create(ctx, dir); err != nil {
-		return "", err
+		return "", nil, err
 	}
-	return dir, nil
+	return dir, origins, nil
 }
 
 // sourceDateEpoch is $SOURCE_DATE_EPOCH, or 0 when it is unset or bad.

@@ -278,6 +278,21 @@ func checkImageFromPublished(t *testing.T, dir string) {
 	if _, err := os.Stat(filepath.Join(fresh, "out", "RPMS")); !os.IsNotExist(err) {
 		t.Errorf("the fresh project has out/RPMS: the package stage ran? (%v)", err)
 	}
+	// The manifest says where each package was downloaded from.
+	m, err := compose.ReadManifest(filepath.Join(fresh, "out", "images", "tiny-efi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := map[string]string{}
+	for _, p := range m.Packages {
+		from[p.Name] = p.From
+	}
+	if f := from["tinysh"]; !strings.HasPrefix(f, "packages "+packages+"/x86_64/tinysh-") {
+		t.Errorf("the manifest says tinysh came from %q", f)
+	}
+	if f := from["bash"]; !strings.HasPrefix(f, "toolchain "+tc+"/bash-") {
+		t.Errorf("the manifest says bash came from %q", f)
+	}
 	disk := filepath.Join(fresh, "out", "images", "tiny-efi", "tiny-efi.vhdx")
 	took, err := qemu.Boot(context.Background(), qemu.BootOptions{Firmware: "efi", Disk: disk, DiskFormat: "vhdx", Marker: bootMarker})
 	if err != nil {

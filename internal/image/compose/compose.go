@@ -52,6 +52,9 @@ type Options struct {
 	Progress func(step string)
 	// Rebuild makes the image even when the last run's inputs were the same.
 	Rebuild bool
+	// Origins says where RPMs of Repos were downloaded from, by file name
+	// ("<repository id> <url>"), for the manifest.
+	Origins map[string]string
 }
 
 // Result is what Build made.

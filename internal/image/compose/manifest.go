@@ -22,6 +22,9 @@ type Package struct {
 	File   string `json:"file"`
 	Repo   string `json:"repo"`   // the repository directory it was installed from
 	SHA256 string `json:"sha256"` // of the RPM file
+	// From is the remote repository and URL the RPM was downloaded from
+	// (Options.Origins); "" for one built here.
+	From string `json:"from,omitempty"`
 }
 
 // manifest lists what the root's rpm database holds and finds each
@@ -57,7 +60,7 @@ func (j *job) manifest(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			p.Repo, p.SHA256 = filepath.Dir(path), sum
+			p.Repo, p.SHA256, p.From = filepath.Dir(path), sum, j.o.Origins[p.File]
 		}
 		j.res.Packages = append(j.res.Packages, p)
 	}
