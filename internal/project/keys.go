@@ -8,10 +8,12 @@ import (
 	"github.com/pelletier/go-toml/v2/unstable"
 )
 
-// ref names a key of the config, or an element of an array value.
+// ref names a key of the config, an element of an array value, or a key
+// in an element of an array of tables ([[remote.repos]]).
 type ref struct {
 	parts []string
-	elem  int // index into the array at parts; -1 for the key itself
+	elem  int      // index into the array at parts; -1 for the key itself
+	sub   []string // with elem: a key inside that element (a table)
 }
 
 // key returns a ref to the key made of parts.
@@ -20,11 +22,26 @@ func key(parts ...string) ref { return ref{parts: parts, elem: -1} }
 // at returns a ref to element i of the array at r.
 func (r ref) at(i int) ref { return ref{parts: r.parts, elem: i} }
 
+// field returns a ref to key sub of r, an element of an array of tables.
+func (r ref) field(sub ...string) ref { return ref{parts: r.parts, elem: r.elem, sub: sub} }
+
+// child returns a ref to key name in the table r names.
+func (r ref) child(name string) ref {
+	if r.elem >= 0 {
+		return r.field(append(slices.Clone(r.sub), name)...)
+	}
+	return key(append(slices.Clone(r.parts), name)...)
+}
+
 func (r ref) String() string {
 	if r.elem < 0 {
 		return joinKey(r.parts)
 	}
-	return fmt.Sprintf("%s[%d]", joinKey(r.parts), r.elem)
+	s := fmt.Sprintf("%s[%d]", joinKey(r.parts), r.elem)
+	if len(r.sub) > 0 {
+		s += "." + joinKey(r.sub)
+	}
+	return s
 }
 
 // keyLines maps the keys of a document (as ref.String writes them) to the
@@ -36,6 +53,11 @@ type keyLines map[string]int
 func (k keyLines) line(r ref) int {
 	if l, ok := k[r.String()]; ok {
 		return l
+	}
+	if len(r.sub) > 0 {
+		if l, ok := k[r.at(r.elem).String()]; ok {
+			return l
+		}
 	}
 	for n := len(r.parts); n > 0; n-- {
 		if l, ok := k[joinKey(r.parts[:n])]; ok {
@@ -68,11 +90,26 @@ func scanKeys(file string, data []byte) (keyLines, []error) {
 	var p unstable.Parser
 	p.Reset(data)
 	var table []string
+	elements := map[string]int{} // array of tables -> elements so far
+	var array []string           // the array of tables of the last [[...]]
+	var element ref              // and its element
 	for p.NextExpression() {
 		e := p.Expression()
 		switch e.Kind {
-		case unstable.Table, unstable.ArrayTable:
+		case unstable.ArrayTable:
 			table = s.key(nil, e.Key())
+			array = table
+			element = key(table...).at(elements[joinKey(table)])
+			elements[joinKey(table)]++
+			s.record(element.String(), s.keyLine)
+			s.inElement = element
+		case unstable.Table:
+			table = s.key(nil, e.Key())
+			s.inElement = ref{}
+			if len(array) > 0 && len(table) > len(array) && slices.Equal(table[:len(array)], array) {
+				s.inElement = element.field(table[len(array):]...)
+				s.record(s.inElement.String(), s.keyLine)
+			}
 		case unstable.KeyValue:
 			s.keyValue(table, e)
 		}
@@ -85,6 +122,10 @@ type scanner struct {
 	starts []int // offsets where lines 2, 3, ... start
 	lines  keyLines
 	errs   []error
+	// keyLine is the line of the last key part read; inElement is the
+	// element of an array of tables the current table is (in), if any.
+	keyLine   int
+	inElement ref
 }
 
 // position returns the 1-based line and column of a byte offset.
@@ -106,6 +147,10 @@ func (s *scanner) record(k string, line int) {
 
 func (s *scanner) keyValue(table []string, kv *unstable.Node) {
 	k := s.key(table, kv.Key())
+	if s.inElement.parts != nil {
+		e := s.inElement
+		s.record(e.field(append(slices.Clone(e.sub), k[len(table):]...)...).String(), s.keyLine)
+	}
 	v := kv.Value()
 	switch v.Kind {
 	case unstable.InlineTable:
@@ -135,6 +180,7 @@ func (s *scanner) key(prefix []string, parts unstable.Iterator) []string {
 		line, col := s.position(n.Raw.Offset)
 		lines, cols = append(lines, line), append(cols, col)
 		s.record(joinKey(k), line)
+		s.keyLine = line
 	}
 	if bad, _ := configSchema.unknownPart(k); bad >= len(prefix) {
 		i := bad - len(prefix)

@@ -323,13 +323,15 @@ func TestParseErrors(t *testing.T) {
 		},
 	}, {
 		name: "bad remote repos",
-		doc:  p + "[[remote.repos]]\nbaseurls = [\"ftp://x\"]\n[[remote.repos]]\nid = \"base\"\n[[remote.repos]]\nid = \"base\"\nbaseurls = [\"https://x\"]\npriority = -1\n",
+		doc: p + "[[remote.repos]]\nbaseurls = [\"ftp://x\"]\n[[remote.repos]]\nid = \"base\"\n[[remote.repos]]\nid = \"base\"\nbaseurls = [\"https://x\"]\npriority = -1\n" +
+			"[remote.repos.auth]\nusername = \"u\"\n",
 		want: []string{
-			`slipway.toml:3: remote.repos: repository 1: id: missing: give it one, e.g. id = "base"`,
-			`slipway.toml:3: remote.repos: repository "": baseurls: "ftp://x" is not supported: use an http, https or file URL`,
-			`slipway.toml:3: remote.repos: repository "base": baseurls: missing: give at least one URL`,
-			`slipway.toml:3: remote.repos: repository 3: id: "base" is used twice`,
-			`slipway.toml:3: remote.repos: repository "base": priority: -1 is negative`,
+			`slipway.toml:3: remote.repos[0].id: missing: give it one, e.g. id = "base"`,
+			`slipway.toml:4: remote.repos[0].baseurls: "ftp://x" is not supported: use an http, https or file URL`,
+			`slipway.toml:5: remote.repos[1].baseurls: missing: give at least one URL`,
+			`slipway.toml:8: remote.repos[2].id: "base" is used twice`,
+			`slipway.toml:10: remote.repos[2].priority: -1 is negative`,
+			`slipway.toml:12: remote.repos[2].auth.username: needs a password, e.g. password = "env:SOURCES_PASSWORD"`,
 		},
 	}, {
 		name: "NUL in a path",

@@ -90,7 +90,7 @@ func (v *validator) remote(r RemoteSection) {
 	for i, k := range r.SRPMKeys {
 		v.path(key("remote", "srpm_gpg_keys").at(i), k)
 	}
-	v.auth([]string{"remote", "srpm_auth"}, r.SRPMAuth)
+	v.auth(key("remote", "srpm_auth"), r.SRPMAuth)
 	if r.Rebuild != "" && r.Rebuild != RebuildAll && len(r.Repos) == 0 && len(r.RepoFiles) == 0 {
 		v.errorf(key("remote", "rebuild"), "%q needs repositories to take the other specs' packages from: set repo_files or [[remote.repos]]", r.Rebuild)
 	}
@@ -99,35 +99,33 @@ func (v *validator) remote(r RemoteSection) {
 	}
 	var ids []string
 	for i, repo := range r.Repos {
-		// Keys of an array of tables are known by their first line only:
-		// errors point at [[remote.repos]] and name the repository.
-		at := func(string) ref { return key("remote", "repos") }
+		at := key("remote", "repos").at(i).field
 		switch {
 		case repo.ID == "":
-			v.errorf(at("id"), "repository %d: id: missing: give it one, e.g. id = \"base\"", i+1)
+			v.errorf(at("id"), "missing: give it one, e.g. id = \"base\"")
 		case !nameRE.MatchString(repo.ID):
-			v.errorf(at("id"), "repository %d: id: %q is not valid: use a-z, 0-9, '.', '_' and '-'", i+1, repo.ID)
+			v.errorf(at("id"), "%q is not valid: use a-z, 0-9, '.', '_' and '-'", repo.ID)
 		case slices.Contains(ids, repo.ID):
-			v.errorf(at("id"), "repository %d: id: %q is used twice", i+1, repo.ID)
+			v.errorf(at("id"), "%q is used twice", repo.ID)
 		}
 		ids = append(ids, repo.ID)
 		if len(repo.BaseURLs) == 0 {
-			v.errorf(at("baseurls"), "repository %q: baseurls: missing: give at least one URL", repo.ID)
+			v.errorf(at("baseurls"), "missing: give at least one URL")
 		}
 		for _, raw := range repo.BaseURLs {
 			if msg := checkSourceURL(raw); msg != "" {
-				v.errorf(at("baseurls"), "repository %q: baseurls: %q %s", repo.ID, fetch.Redact(raw), msg)
+				v.errorf(at("baseurls"), "%q %s", fetch.Redact(raw), msg)
 			}
 		}
 		if repo.Priority < 0 {
-			v.errorf(at("priority"), "repository %q: priority: %d is negative", repo.ID, repo.Priority)
+			v.errorf(at("priority"), "%d is negative", repo.Priority)
 		}
-		v.auth([]string{"remote", "repos", "auth"}, repo.Auth)
+		v.auth(at("auth"), repo.Auth)
 		for _, k := range repo.GPGKeys {
 			v.path(at("gpg_keys"), k)
 		}
 		if repo.RepoGPGCheck && len(repo.GPGKeys) == 0 {
-			v.errorf(at("repo_gpgcheck"), "repository %q: repo_gpgcheck needs gpg_keys to check repomd.xml.asc with", repo.ID)
+			v.errorf(at("repo_gpgcheck"), "needs gpg_keys to check repomd.xml.asc with")
 		}
 	}
 }

@@ -53,7 +53,7 @@ func (v *validator) sources(s SourcesSection) {
 		seen[raw] = i
 	}
 	v.path(key("sources", "cache_dir"), s.CacheDir)
-	v.auth([]string{"sources", "auth"}, s.Auth)
+	v.auth(key("sources", "auth"), s.Auth)
 }
 
 // checkSourceURL returns what is wrong with a source server URL, or "".
@@ -84,8 +84,8 @@ func checkSourceURL(raw string) string {
 }
 
 // auth checks an auth table whose keys are under prefix.
-func (v *validator) auth(prefix []string, a AuthSection) {
-	at := func(name string) ref { return key(append(prefix[:len(prefix):len(prefix)], name)...) }
+func (v *validator) auth(table ref, a AuthSection) {
+	at := table.child
 	for _, f := range []struct{ name, value string }{
 		{"username", a.Username}, {"password", a.Password}, {"token", a.Token},
 		{"client_cert", a.ClientCert}, {"client_key", a.ClientKey}, {"ca_cert", a.CACert},

@@ -52,7 +52,7 @@ func (v *validator) toolchain(t ToolchainSection) {
 	v.path(key("toolchain", "build_order"), t.BuildOrder)
 	v.path(key("toolchain", "archive"), t.Archive)
 	v.path(key("toolchain", "bootstrap", "rootfs"), t.Bootstrap.Rootfs)
-	v.auth([]string{"toolchain", "auth"}, t.Auth)
+	v.auth(key("toolchain", "auth"), t.Auth)
 	for i, k := range t.GPGKeys {
 		v.path(key("toolchain", "gpg_keys").at(i), k)
 	}
