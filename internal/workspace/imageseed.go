@@ -26,8 +26,8 @@ func ImageRemotePackages(ctx context.Context, t *Tree, localRepos []string, name
 		return nil, err
 	}
 	var repos []*repo.Repo
-	for i, dir := range localRepos {
-		r, err := repo.Load(ctx, repo.RepoConfig{ID: fmt.Sprintf("local-%d", i), Enabled: true, BaseURLs: []string{dir}}, repo.Options{CacheDir: cacheDir})
+	for _, dir := range localRepos {
+		r, err := t.localRepo(ctx, dir, cacheDir)
 		if err != nil {
 			return nil, err
 		}
@@ -92,6 +92,25 @@ func ImageRemotePackages(ctx context.Context, t *Tree, localRepos []string, name
 	}
 	slices.SortFunc(out, func(a, b RemotePackage) int { return strings.Compare(a.Package.NEVRA(), b.Package.NEVRA()) })
 	return out, nil
+}
+
+// localRepo loads a local repository's metadata once per tree: the
+// images of one run see the same out/RPMS and toolchain repository.
+func (t *Tree) localRepo(ctx context.Context, dir, cacheDir string) (*repo.Repo, error) {
+	t.localMu.Lock()
+	defer t.localMu.Unlock()
+	if r := t.local[dir]; r != nil {
+		return r, nil
+	}
+	r, err := repo.Load(ctx, repo.RepoConfig{ID: fmt.Sprintf("local-%d", len(t.local)), Enabled: true, BaseURLs: []string{dir}}, repo.Options{CacheDir: cacheDir})
+	if err != nil {
+		return nil, err
+	}
+	if t.local == nil {
+		t.local = map[string]*repo.Repo{}
+	}
+	t.local[dir] = r
+	return r, nil
 }
 
 func missingError(t *Tree, what string) error {

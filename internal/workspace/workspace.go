@@ -15,6 +15,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"slipway/internal/graph"
@@ -60,6 +61,9 @@ type Tree struct {
 	// GraphTime is how long building the graph took (with the remote
 	// repositories' metadata).
 	GraphTime time.Duration
+
+	localMu sync.Mutex
+	local   map[string]*repo.Repo // local repositories loaded for images, by directory
 }
 
 // Load evaluates the project's specs (from the cache where unchanged) and
