@@ -253,10 +253,11 @@ func TestRebuildChangedBuildsWhatDiffersFromThePublished(t *testing.T) {
 	t.Setenv("PUB_TOKEN", "pub-token")
 
 	pt := newPkgTest(t)
+	srpmKeys := "srpm_gpg_keys = [\"" + key.Public + "\"]\n"
 	write := func(srpmURL string) {
 		auth := "[remote.repos.auth]\ntoken = \"env:PUB_TOKEN\"\n"
 		toml := "[project]\nname = \"pkgs\"\n[remote]\ncache_dir = \"cache\"\nrebuild = \"changed\"\nsrpm_urls = [\"" + srpmURL + "\"]\n" +
-			"srpm_gpg_keys = [\"" + key.Public + "\"]\n[remote.srpm_auth]\ntoken = \"env:PUB_TOKEN\"\n" +
+			srpmKeys + "[remote.srpm_auth]\ntoken = \"env:PUB_TOKEN\"\n" +
 			"[[remote.repos]]\nid = \"published\"\nbaseurls = [\"" + srv.URL + "/RPMS\"]\ngpg_keys = [\"" + key.Public + "\"]\n" + auth
 		os.WriteFile(filepath.Join(pt.dir, "slipway.toml"), []byte(toml), 0o644)
 	}
@@ -301,6 +302,18 @@ func TestRebuildChangedBuildsWhatDiffersFromThePublished(t *testing.T) {
 	}
 	if strings.Join(names, " ") != "pother" {
 		t.Errorf("remote packages: %v", names)
+	}
+
+	// Without srpm_gpg_keys only the source RPMs' headers are read (their
+	// file digests are there), and the decisions are the same.
+	srpmKeys = ""
+	write(srv.URL + "/SRPMS")
+	os.RemoveAll(filepath.Join(pt.dir, "cache"))
+	if got := decisionsOf(pt.run()); got != "papp:reused plib:reused pother:remote" {
+		t.Errorf("from the headers: %s", got)
+	}
+	if heads, _ := filepath.Glob(filepath.Join(pt.dir, "cache", "srpms", "*", "*.src.rpm.head")); len(heads) != 3 {
+		t.Errorf("headers read: %v", heads)
 	}
 
 	// Source RPMs nobody publishes: every spec is built (papp is reused:

@@ -36,6 +36,10 @@ type Finder struct {
 	// Verify checks a file downloaded from URLs (rpm's digests, and
 	// signature when keys are given) before it is used. Required.
 	Verify func(ctx context.Context, path string) error
+	// HeadersOnly lets Header download only the start of a source RPM
+	// under URLs (for its file digests): set it when no signature is
+	// required, as one cannot be checked without the rest.
+	HeadersOnly bool
 }
 
 // NotFoundError says no repository or URL has the source RPM.
@@ -61,10 +65,22 @@ func FileName(nevr spec.NEVR) string {
 // *NotFoundError says nobody has it; other errors are failed downloads
 // or files that are not what they should be.
 func (f *Finder) Find(ctx context.Context, nevr spec.NEVR) (path, from string, err error) {
+	return f.find(ctx, nevr, false)
+}
+
+// Header is Find for what rpm.PayloadDigests reads: with HeadersOnly, of
+// a source RPM under URLs only the start, up to the end of its header, is
+// downloaded (and checked by the header's own SHA-256, as there is no
+// signature to check without the rest); otherwise it is Find.
+func (f *Finder) Header(ctx context.Context, nevr spec.NEVR) (path, from string, err error) {
+	return f.find(ctx, nevr, f.HeadersOnly)
+}
+
+func (f *Finder) find(ctx context.Context, nevr spec.NEVR, head bool) (path, from string, err error) {
 	file := FileName(nevr)
 	want := rpm.EVR{Epoch: nevr.Epoch, Version: nevr.Version, Release: nevr.Release}
 	notFound := &NotFoundError{File: file}
-	for _, r := range f.Repos {
+	for _, r := range f.Repos { // whole files: the checksums are of them
 		for _, p := range r.ByName(nevr.Name) {
 			if p.Arch != "src" || rpm.CompareEVR(p.EVR, want) != 0 {
 				continue
@@ -84,8 +100,13 @@ func (f *Finder) Find(ctx context.Context, nevr spec.NEVR) (path, from string, e
 	// RPM counts as published only if the new place has it.
 	key := sha256.Sum256([]byte(strings.Join(f.URLs, "\n")))
 	dest := filepath.Join(f.CacheDir, "srpms", "urls-"+hex.EncodeToString(key[:8]), file)
+	get, check := f.fetchWhole, f.check
+	if head {
+		dest += ".head"
+		get, check = f.fetchHead, checkHead
+	}
 	if from, err := os.ReadFile(dest + ".from"); err == nil {
-		if err := f.check(ctx, dest, nevr); err == nil {
+		if err := check(ctx, dest, nevr); err == nil {
 			return dest, string(from), nil
 		}
 		os.Remove(dest) // damaged: fetched again
@@ -94,19 +115,15 @@ func (f *Finder) Find(ctx context.Context, nevr spec.NEVR) (path, from string, e
 		notFound.Tried = append(notFound.Tried, "offline, and it is not in the cache ("+dest+")")
 		return "", "", notFound
 	}
-	client := f.Client
-	if client == nil {
-		client = fetch.New(fetch.Options{})
-	}
 	for _, base := range f.URLs {
 		u := strings.TrimSuffix(base, "/") + "/" + file
-		err := client.Fetch(ctx, u, dest, fetch.Digest{})
+		err := get(ctx, u, dest)
 		if fetch.IsNotFound(err) {
 			notFound.Tried = append(notFound.Tried, fetch.Redact(u)+": not found")
 			continue
 		}
 		if err == nil {
-			if err = f.check(ctx, dest, nevr); err != nil {
+			if err = check(ctx, dest, nevr); err != nil {
 				os.Remove(dest)
 			}
 		}
@@ -121,6 +138,43 @@ func (f *Finder) Find(ctx context.Context, nevr spec.NEVR) (path, from string, e
 	return "", "", notFound
 }
 
+func (f *Finder) client() *fetch.Client {
+	if f.Client == nil {
+		return fetch.New(fetch.Options{})
+	}
+	return f.Client
+}
+
+// fetchWhole downloads the source RPM at u to dest.
+func (f *Finder) fetchWhole(ctx context.Context, u, dest string) error {
+	return f.client().Fetch(ctx, u, dest, fetch.Digest{})
+}
+
+// fetchHead writes the start of the RPM at u, up to the end of its
+// header, to dest: a first read of 64 KiB mostly holds it (a long
+// %changelog makes a header larger), else one more read of what it said
+// it needs.
+func (f *Finder) fetchHead(ctx context.Context, u, dest string) error {
+	n := int64(64 << 10)
+	for range 3 {
+		data, err := f.client().ReadHead(ctx, u, n)
+		if err != nil {
+			return err
+		}
+		end, err := rpm.HeaderEnd(data)
+		switch {
+		case err == nil && int64(len(data)) >= end:
+			return fsutil.WriteFileAtomic(dest, data[:end], 0o644)
+		case err != nil && !errors.Is(err, rpm.ErrShortHeader):
+			return err
+		case int64(len(data)) < n:
+			return fmt.Errorf("the file ends at byte %d, inside its header", len(data))
+		}
+		n = end
+	}
+	return fmt.Errorf("cannot find the end of its header")
+}
+
 // check verifies a file from URLs: whole, signed if keys are given, and
 // the source package it is named after.
 func (f *Finder) check(ctx context.Context, path string, nevr spec.NEVR) error {
@@ -130,12 +184,26 @@ func (f *Finder) check(ctx context.Context, path string, nevr spec.NEVR) error {
 	if err := f.Verify(ctx, path); err != nil {
 		return err
 	}
+	return isPackage(path, nevr)
+}
+
+// checkHead verifies the start of a source RPM: its header has the
+// SHA-256 its signature header records, and is the package's.
+func checkHead(_ context.Context, path string, nevr spec.NEVR) error {
+	if err := rpm.CheckHeaderDigest(path); err != nil {
+		return err
+	}
+	return isPackage(path, nevr)
+}
+
+// isPackage checks that the RPM at path is the source package nevr.
+func isPackage(path string, nevr spec.NEVR) error {
 	h, err := rpm.ReadHeader(path)
 	if err != nil {
 		return err
 	}
 	if h.SourceRPM != "" || h.Name != nevr.Name || h.Version != nevr.Version || h.Release != nevr.Release {
-		return fmt.Errorf("the file holds %s, not the source package %s", h.FileName(), FileName(nevr))
+		return fmt.Errorf("the file holds %s-%s-%s, not the source package %s", h.Name, h.Version, h.Release, FileName(nevr))
 	}
 	return nil
 }

@@ -9,9 +9,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"slipway/internal/repo"
+	"slipway/internal/rpm"
 	"slipway/internal/rpmsig"
 	"slipway/internal/spec"
 	"slipway/internal/testutil"
@@ -108,4 +110,73 @@ func TestFindUnderURLs(t *testing.T) {
 	if left, _ := filepath.Glob(filepath.Join(f.CacheDir, "srpms", "*", "alpha*")); len(left) != 0 {
 		t.Errorf("kept: %v", left)
 	}
+}
+
+// Header with HeadersOnly reads a source RPM under URLs only up to the end
+// of its header: enough for its file digests, a fraction of the file.
+func TestHeaderReadsOnlyTheHeader(t *testing.T) {
+	testutil.RequireTools(t, "rpmbuild", "rpmkeys")
+	top := t.TempDir()
+	specFile := filepath.Join(top, "big.spec")
+	os.WriteFile(specFile, []byte("Name: big\nVersion: 1\nRelease: 1\nSummary: s\nLicense: MIT\nSource0: blob\n%description\nd\n%files\n"), 0o644)
+	os.MkdirAll(filepath.Join(top, "SOURCES"), 0o755)
+	blob := make([]byte, 4<<20)
+	for i := range blob {
+		blob[i] = byte(i * 7919 >> 3) // compresses poorly enough to stay large
+	}
+	os.WriteFile(filepath.Join(top, "SOURCES", "blob"), blob, 0o644)
+	if out, err := exec.Command("rpmbuild", "-bs", "--define", "_topdir "+top, "--define", "_source_payload w0.ufdio", specFile).CombinedOutput(); err != nil {
+		t.Fatalf("rpmbuild -bs: %v\n%s", err, out)
+	}
+	srpm := filepath.Join(top, "SRPMS", "big-1-1.src.rpm")
+	whole, _ := os.Stat(srpm)
+	var sent atomic.Int64
+	files := http.FileServer(http.Dir(filepath.Dir(srpm)))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		files.ServeHTTP(countingWriter{w, &sent}, r)
+	}))
+	defer srv.Close()
+	f := &Finder{URLs: []string{srv.URL}, CacheDir: t.TempDir(), Verify: verifier(t), HeadersOnly: true}
+	big := spec.NEVR{Name: "big", Version: "1", Release: "1"}
+	path, from, err := f.Header(t.Context(), big)
+	if err != nil || from != srv.URL+"/big-1-1.src.rpm" {
+		t.Fatalf("header: %s from %s: %v", path, from, err)
+	}
+	t.Logf("read %d of %d bytes", sent.Load(), whole.Size())
+	if sent.Load() > 300<<10 || whole.Size() < 4<<20 {
+		t.Errorf("read %d bytes of a %d-byte file", sent.Load(), whole.Size())
+	}
+	_, fromHead, err := rpm.PayloadDigests(path)
+	_, fromWhole, _ := rpm.PayloadDigests(srpm)
+	if err != nil || fromHead["blob"] == "" || fromHead["blob"] != fromWhole["blob"] {
+		t.Errorf("digests from the header: %v, %v; from the file: %v", fromHead, err, fromWhole)
+	}
+	// Cached: nothing more is read. Find still downloads the whole file.
+	before := sent.Load()
+	if again, _, err := f.Header(t.Context(), big); err != nil || again != path || sent.Load() != before {
+		t.Errorf("cached header: %s, %v, %d more bytes", again, err, sent.Load()-before)
+	}
+	if p, _, err := f.Find(t.Context(), big); err != nil || p == path {
+		t.Errorf("whole file: %s, %v", p, err)
+	}
+	// A header damaged on the server is refused.
+	data, _ := os.ReadFile(srpm)
+	end, _ := rpm.HeaderEnd(data)
+	data[end-10] ^= 0xff
+	os.WriteFile(srpm, data, 0o644)
+	f.CacheDir = t.TempDir()
+	if _, _, err := f.Header(t.Context(), big); err == nil || !strings.Contains(err.Error(), "its signature header says") {
+		t.Errorf("damaged header: %v", err)
+	}
+}
+
+type countingWriter struct {
+	http.ResponseWriter
+	n *atomic.Int64
+}
+
+func (w countingWriter) Write(b []byte) (int, error) {
+	n, err := w.ResponseWriter.Write(b)
+	w.n.Add(int64(n))
+	return n, err
 }

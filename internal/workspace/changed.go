@@ -45,7 +45,8 @@ func seedChanged(ctx context.Context, in graph.Input, remotes []*repo.Repo, find
 	slices.Sort(specs)
 
 	// Compare each spec with what is published, in parallel: most of the
-	// time goes to downloading source RPMs.
+	// time goes to downloading source RPMs (or, without srpm_gpg_keys,
+	// only their headers).
 	type verdict struct {
 		found []RemotePackage // nil: build it
 		why   string
@@ -125,7 +126,7 @@ func compareWithPublished(ctx context.Context, g *graph.Graph, info *spec.Info, 
 		}
 		found = append(found, rp)
 	}
-	path, from, err := finder.Find(ctx, info.SRPM)
+	path, from, err := finder.Header(ctx, info.SRPM)
 	var nf *srpms.NotFoundError
 	if errors.As(err, &nf) {
 		return nil, "its source RPM is not published: " + nf.Error(), nil
@@ -182,5 +183,5 @@ func SRPMFinder(ctx context.Context, p *project.Project, remotes []*repo.Repo, o
 		return nil, fmt.Errorf("%s: remote.srpm_gpg_keys: %w", p.File, err)
 	}
 	return &srpms.Finder{Repos: remotes, URLs: rc.SRPMURLs, Client: fetch.ForHosts(rc.SRPMURLs, p.FetchAuth(rc.SRPMAuth), logger),
-		CacheDir: cacheDir, Offline: offline, Verify: keyring.Verify}, nil
+		CacheDir: cacheDir, Offline: offline, Verify: keyring.Verify, HeadersOnly: len(keys) == 0}, nil
 }
