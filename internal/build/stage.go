@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"slipway/internal/fsutil"
 	"slipway/internal/graph"
 	"slipway/internal/rpm"
@@ -39,6 +41,9 @@ const (
 	// Planned is a dry run's "would be built", with the reason.
 	Planned Decision = "build"
 )
+
+// parallelDownloads is how many remote packages are downloaded at once.
+const parallelDownloads = 4
 
 // errWouldBuild is a dry run's stand-in for running a build.
 var errWouldBuild = errors.New("would be built")
@@ -342,9 +347,9 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 }
 
 // fetchRemote downloads the remote packages builds need and those to
-// publish (each checked against its repository's checksum) and adds them
-// to the RPMs build roots are made of: from here on they are inputs like
-// built RPMs, by digest.
+// publish (each checked against its repository's checksum, a few at a
+// time) and adds them to the RPMs build roots are made of: from here on
+// they are inputs like built RPMs, by digest.
 func (s *stage) fetchRemote(ctx context.Context, needed map[string][]string, published map[string]bool) ([]RemoteUse, error) {
 	names := slices.Collect(maps.Keys(needed))
 	for name := range published {
@@ -353,16 +358,27 @@ func (s *stage) fetchRemote(ctx context.Context, needed map[string][]string, pub
 		}
 	}
 	slices.Sort(names)
-	var uses []RemoteUse
-	for _, name := range names {
+	paths := make([]string, len(names))
+	var downloads errgroup.Group
+	downloads.SetLimit(parallelDownloads)
+	for i, name := range names {
 		r, ok := s.opts.Remote[name]
 		if !ok {
 			return nil, fmt.Errorf("package %s comes from a remote repository, but none was given to the package stage", name)
 		}
-		path, err := r.Download(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("remote repository %s: %w", r.Repo, err)
-		}
+		downloads.Go(func() (err error) {
+			if paths[i], err = r.Download(ctx); err != nil {
+				return fmt.Errorf("remote repository %s: %w", r.Repo, err)
+			}
+			return nil
+		})
+	}
+	if err := downloads.Wait(); err != nil {
+		return nil, err
+	}
+	var uses []RemoteUse
+	for i, name := range names {
+		r, path := s.opts.Remote[name], paths[i]
 		h, err := rpm.ReadHeader(path)
 		if err != nil {
 			return nil, fmt.Errorf("package %s from %s: %w", name, r.Repo, err)

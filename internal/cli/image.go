@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/sync/errgroup"
 
 	"slipway/internal/build"
 	"slipway/internal/fetch"
@@ -373,14 +374,24 @@ func (a *app) imageRemoteRepo(ctx context.Context, t *workspace.Tree, cfg *image
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", nil, err
 	}
+	paths := make([]string, len(pkgs))
+	var downloads errgroup.Group
+	downloads.SetLimit(4)
+	for i, rp := range pkgs {
+		downloads.Go(func() (err error) {
+			if paths[i], err = rp.Download(ctx, cacheDir); err != nil {
+				return fmt.Errorf("remote repository %s: %w", rp.Repo.ID, err)
+			}
+			return nil
+		})
+	}
+	if err := downloads.Wait(); err != nil {
+		return "", nil, err
+	}
 	origins := map[string]string{}
-	for _, rp := range pkgs {
-		path, err := rp.Download(ctx, cacheDir)
-		if err != nil {
-			return "", nil, fmt.Errorf("remote repository %s: %w", rp.Repo.ID, err)
-		}
-		origins[filepath.Base(path)] = rp.Repo.ID + " " + fetch.Redact(rp.URL())
-		if err := fsutil.LinkInto(path, filepath.Join(dir, filepath.Base(path))); err != nil {
+	for i, rp := range pkgs {
+		origins[filepath.Base(paths[i])] = rp.Repo.ID + " " + fetch.Redact(rp.URL())
+		if err := fsutil.LinkInto(paths[i], filepath.Join(dir, filepath.Base(paths[i]))); err != nil {
 			return "", nil, err
 		}
 	}

@@ -8,7 +8,8 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
-	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"slipway/internal/fetch"
 	"slipway/internal/graph"
@@ -53,19 +54,16 @@ func seedChanged(ctx context.Context, in graph.Input, remotes []*repo.Repo, find
 		err   error
 	}
 	verdicts := make([]verdict, len(specs))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, max(jobs, 4))
+	var compare errgroup.Group
+	compare.SetLimit(max(jobs, 4))
 	for i, name := range specs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
+		compare.Go(func() error {
 			v := &verdicts[i]
 			v.found, v.why, v.err = compareWithPublished(ctx, g, infos[name], packagesOf[name], remotes, finder, specsDir, in.Arch)
-		}()
+			return nil // each spec's error is its own, reported below
+		})
 	}
-	wg.Wait()
+	compare.Wait()
 
 	why := map[string]string{}
 	taken := map[string][]RemotePackage{}
