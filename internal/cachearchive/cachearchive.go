@@ -22,7 +22,7 @@ import (
 
 // Part is one cache: its name in the archive and its directory here.
 type Part struct {
-	Name string // "store", "sources", "packages"
+	Name string // "store", "sources", "packages", ...
 	Dir  string
 }
 

@@ -24,6 +24,8 @@ air-gapped machine. The archive holds:
   store     build/store: every toolchain and package build's outputs
   sources   the source cache ([sources] cache_dir, else the user's cache)
   packages  the remote package cache ([remote] cache_dir, else the user's)
+  srpms     published source RPMs (or their headers) from [remote] srpm_urls
+  gpg-keys  repository GPG keys fetched over http(s)
 
 Everything in them is named by its content or its inputs, so an import only
 adds what is missing and never replaces a file. Sources and packages are
@@ -90,5 +92,7 @@ func cacheParts(p *project.Project) ([]cachearchive.Part, error) {
 		{Name: "store", Dir: filepath.Join(p.Path(p.Config.Project.BuildDir), "store")},
 		{Name: "sources", Dir: sources},
 		{Name: "packages", Dir: filepath.Join(remote, "packages")},
+		{Name: "srpms", Dir: filepath.Join(remote, "srpms")},          // published SRPMs (or their headers)
+		{Name: "gpg-keys", Dir: filepath.Join(remote, "gpg", "keys")}, // gpgkey files fetched over http(s)
 	}, nil
 }
