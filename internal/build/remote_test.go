@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -41,16 +40,7 @@ func remoteRepo(t *testing.T) *httptest.Server {
 	if err := repo.Create(t.Context(), filepath.Join(top, "RPMS")); err != nil {
 		t.Fatal(err)
 	}
-	files := http.FileServer(http.Dir(filepath.Join(top, "RPMS")))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if u, p, ok := r.BasicAuth(); !ok || u != "builder" || p != "s3cret-remote" {
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		files.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return srv
+	return testutil.ServeDir(t, filepath.Join(top, "RPMS"), testutil.BasicAuth("builder", "s3cret-remote"))
 }
 
 // A BuildRequires no local spec provides comes from the remote repository,
@@ -241,15 +231,7 @@ func TestRebuildChangedBuildsWhatDiffersFromThePublished(t *testing.T) {
 	if err := repo.Create(t.Context(), filepath.Join(pub, "RPMS")); err != nil {
 		t.Fatal(err)
 	}
-	files := http.FileServer(http.Dir(pub))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer pub-token" {
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		files.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
+	srv := testutil.ServeDir(t, pub, testutil.BearerToken("pub-token"))
 	t.Setenv("PUB_TOKEN", "pub-token")
 
 	pt := newPkgTest(t)
@@ -362,8 +344,7 @@ func TestDownloadSRPMsBuildsThePublishedSources(t *testing.T) {
 	if got := decisionsOf(published.run()); got != "papp:built plib:built pother:built" {
 		t.Fatalf("publishing run: %s", got)
 	}
-	srv := httptest.NewServer(http.FileServer(http.Dir(filepath.Join(published.dir, "out", "SRPMS"))))
-	t.Cleanup(srv.Close)
+	srv := testutil.ServeDir(t, filepath.Join(published.dir, "out", "SRPMS"), nil)
 
 	pt := newPkgTest(t)
 	os.WriteFile(filepath.Join(pt.dir, "slipway.toml"), []byte("[project]\nname = \"pkgs\"\n[build]\ndownload_srpms = true\n"+

@@ -6,7 +6,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -212,7 +211,7 @@ func checkRebuildChanged(t *testing.T, dir string) {
 	if err := repo.Create(context.Background(), filepath.Join(pub, "RPMS")); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(http.FileServer(http.Dir(pub)))
+	srv := testutil.ServeDir(t, pub, nil)
 	defer srv.Close()
 	fresh := testutil.CopyProject(t, "../../examples/tiny", "\n[remote]\ncache_dir = \"cache\"\nrebuild = \"changed\"\n"+
 		"srpm_urls = [\""+srv.URL+"/SRPMS\"]\nsrpm_gpg_keys = [\""+key.Public+"\"]\n"+
@@ -254,15 +253,7 @@ func checkRebuildChanged(t *testing.T, dir string) {
 func checkImageFromPublished(t *testing.T, dir string) {
 	var servers []*httptest.Server
 	serve := func(root string) string {
-		files := http.FileServer(http.Dir(root))
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Header.Get("Authorization") != "Bearer pub-token" {
-				w.WriteHeader(http.StatusUnauthorized)
-				return
-			}
-			files.ServeHTTP(w, r)
-		}))
-		t.Cleanup(srv.Close)
+		srv := testutil.ServeDir(t, root, testutil.BearerToken("pub-token"))
 		servers = append(servers, srv)
 		return srv.URL
 	}

@@ -1,7 +1,6 @@
 package toolchain
 
 import (
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -28,16 +27,7 @@ func publishSRPMs(t *testing.T) (srv *httptest.Server, dir string) {
 		}
 	}
 	dir = filepath.Join(top, "SRPMS")
-	files := http.FileServer(http.Dir(dir))
-	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if u, p, ok := r.BasicAuth(); !ok || u != "tc" || p != "srpm-secret" {
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		files.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, dir
+	return testutil.ServeDir(t, dir, testutil.BasicAuth("tc", "srpm-secret")), dir
 }
 
 // With download_srpms, the toolchain's BUILD steps rebuild the published
