@@ -623,10 +623,8 @@ func (x *stageExec) Run(ctx context.Context, name string) error {
 	os.RemoveAll(work)
 	defer os.RemoveAll(work)
 	var srpm string
-	if p.from.published != "" {
-		fmt.Fprintf(log, "slipway: rebuilding the published %s (from %s)\n", filepath.Base(p.from.published), p.from.url)
-		srpm = filepath.Join(work, "srpm", filepath.Base(p.from.published))
-		err = fsutil.LinkInto(p.from.published, srpm)
+	if p.from.published != nil {
+		srpm, err = p.from.published.Place(filepath.Join(work, "srpm"), log)
 	} else {
 		srpm, err = source.PackSRPM(ctx, source.PackOptions{Info: info, SpecDir: specDir, Sources: p.from.sources,
 			OutDir: filepath.Join(work, "srpm"), Macros: s.opts.Macros, GeneratedMacros: s.opts.Generated(name),
@@ -700,8 +698,8 @@ func (x *stageExec) Run(ctx context.Context, name string) error {
 // buildSource is what a build makes its SRPM from: the spec's sources,
 // or the published source RPM (Options.SRPMs).
 type buildSource struct {
-	sources        []source.File
-	published, url string
+	sources   []source.File
+	published *srpms.Published
 }
 
 // ownInputs are the parts of a build's key that do not depend on other
@@ -716,14 +714,10 @@ func (s *stage) ownInputs(info *spec.Info, specDir string) (map[string]string, b
 	var from buildSource
 	if s.opts.SRPMs != nil {
 		var err error
-		if from.published, from.url, err = s.opts.SRPMs.Find(context.Background(), info.SRPM); err != nil {
+		if from.published, err = s.opts.SRPMs.Published(context.Background(), info.SRPM); err != nil {
 			return nil, from, err
 		}
-		sum, err := fsutil.SHA256File(from.published)
-		if err != nil {
-			return nil, from, err
-		}
-		inputs["srpm"] = filepath.Base(from.published) + " " + sum
+		inputs["srpm"] = from.published.Key
 		return inputs, from, nil
 	}
 	dirHash, err := spec.HashDir(specDir)

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -206,4 +207,34 @@ func isPackage(path string, nevr spec.NEVR) error {
 		return fmt.Errorf("the file holds %s-%s-%s, not the source package %s", h.Name, h.Version, h.Release, FileName(nevr))
 	}
 	return nil
+}
+
+// Published is a source RPM a build rebuilds instead of packing its spec
+// (download_srpms).
+type Published struct {
+	Path, From string // the downloaded file, and where it is published
+	// Key is the file's name and SHA-256: the build's input in place of
+	// its spec directory and sources.
+	Key string
+}
+
+// Published finds the source RPM nevr (as Find) for a build.
+func (f *Finder) Published(ctx context.Context, nevr spec.NEVR) (*Published, error) {
+	path, from, err := f.Find(ctx, nevr)
+	if err != nil {
+		return nil, err
+	}
+	sum, err := fsutil.SHA256File(path)
+	if err != nil {
+		return nil, err
+	}
+	return &Published{Path: path, From: from, Key: filepath.Base(path) + " " + sum}, nil
+}
+
+// Place links the source RPM into dir for the build, saying so in log,
+// and returns its path there.
+func (p *Published) Place(dir string, log io.Writer) (string, error) {
+	fmt.Fprintf(log, "slipway: rebuilding the published %s (from %s)\n", filepath.Base(p.Path), p.From)
+	dest := filepath.Join(dir, filepath.Base(p.Path))
+	return dest, fsutil.LinkInto(p.Path, dest)
 }

@@ -17,6 +17,7 @@ import (
 	"slipway/internal/graph"
 	"slipway/internal/source"
 	"slipway/internal/spec"
+	"slipway/internal/srpms"
 	"slipway/internal/store"
 )
 
@@ -117,10 +118,8 @@ func (r *rebuilder) build(ctx context.Context, s Step) error {
 		return err
 	}
 	var srpm string
-	if in.published != "" {
-		fmt.Fprintf(logFile, "slipway: rebuilding the published %s (from %s)\n", filepath.Base(in.published), in.from)
-		srpm = filepath.Join(srpmDir, filepath.Base(in.published))
-		err = fsutil.LinkInto(in.published, srpm)
+	if in.published != nil {
+		srpm, err = in.published.Place(srpmDir, logFile)
 	} else {
 		srpm, err = source.PackSRPM(ctx, source.PackOptions{
 			Info: info, SpecDir: specDir, Sources: in.sources, OutDir: srpmDir, Macros: r.macros,
@@ -204,9 +203,9 @@ func (e *BuildError) Unwrap() error { return e.Err }
 // buildInput is what a BUILD step builds from: the spec directory and
 // its resolved sources, or the published source RPM (Options.SRPMs).
 type buildInput struct {
-	sources         []source.File
-	published, from string // the source RPM's path, and where it is published
-	inputs          map[string]string
+	sources   []source.File
+	published *srpms.Published
+	inputs    map[string]string
 }
 
 // buildInput finds a step's sources or published source RPM and names
@@ -219,14 +218,10 @@ func (r *rebuilder) buildInput(ctx context.Context, info *spec.Info, specDir str
 	}}
 	if r.opts.SRPMs != nil {
 		var err error
-		if in.published, in.from, err = r.opts.SRPMs.Find(ctx, info.SRPM); err != nil {
+		if in.published, err = r.opts.SRPMs.Published(ctx, info.SRPM); err != nil {
 			return nil, err
 		}
-		sum, err := fsutil.SHA256File(in.published)
-		if err != nil {
-			return nil, err
-		}
-		in.inputs["srpm"] = filepath.Base(in.published) + " " + sum
+		in.inputs["srpm"] = in.published.Key
 		return in, nil
 	}
 	var err error
