@@ -88,7 +88,7 @@ func RunProject(ctx context.Context, p *project.Project, tree *workspace.Tree, o
 	}
 	var published *srpms.Finder
 	if p.Config.Build.DownloadSRPMs {
-		if published, err = workspace.SRPMFinder(ctx, p, tree.Remotes, p.Offline, o.Logger); err != nil {
+		if published, err = workspace.SRPMFinder(ctx, p, tree.Remotes, o.Logger); err != nil {
 			return nil, err
 		}
 	}

@@ -62,7 +62,8 @@ func (pt *pkgTest) tree() (*project.Project, *workspace.Tree, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	tree, err := workspace.Load(context.Background(), p, workspace.Options{Offline: pt.offline})
+	p.Offline = pt.offline
+	tree, err := workspace.Load(context.Background(), p, workspace.Options{})
 	if err == nil && len(tree.Eval.Errors) > 0 {
 		err = fmt.Errorf("%v", tree.Eval.Errors)
 	}

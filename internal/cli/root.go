@@ -52,7 +52,8 @@ type app struct {
 	// seed, when set, changes [remote] before the tree is evaluated
 	// (build --rebuild-only).
 	seed func(*project.RemoteSection) error
-	// offline and ignoreLock go to workspace.Options.
+	// offline goes to the loaded project (project.Offline), ignoreLock
+	// to workspace.Options.
 	offline, ignoreLock bool
 }
 
@@ -109,7 +110,7 @@ use the bundled example distribution "tiny".`,
 	pf.StringVarP(&a.projectDir, "project", "C", "", "project directory or slipway.toml (default: the current directory, else the bundled example)")
 	pf.IntVarP(&a.jobs, "jobs", "j", 0, "parallel jobs (default: project.jobs, else the CPU count)")
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log what slipway does")
-	pf.BoolVar(&a.offline, "offline", false, "take remote packages only as "+workspace.LockFileName+" pins them and only from the cache; fail naming what is missing")
+	pf.BoolVar(&a.offline, "offline", false, "download nothing: remote packages only as "+workspace.LockFileName+" pins them, sources, SRPMs and toolchain RPMs only from the caches; fail naming what is missing")
 
 	root.AddCommand(a.graphCommand(), a.planCommand(), a.depsCommand(false), a.depsCommand(true), a.toolchainCommand(), a.buildCommand(), a.whyCommand(), a.sourcesCommand(), a.imageCommand(), a.bootCommand(), a.buildAllCommand(), a.initCommand(), a.lockCommand(), a.cacheCommand())
 	return root
@@ -161,7 +162,7 @@ func (a *app) evaluate(ctx context.Context, p *project.Project) (*workspace.Tree
 	}
 	prog := newProgress(a.stderr, "evaluating specs")
 	t, err := workspace.Load(ctx, p, workspace.Options{Jobs: a.jobs, Progress: prog.update, Logger: a.log,
-		Offline: a.offline, IgnoreLock: a.ignoreLock})
+		IgnoreLock: a.ignoreLock})
 	prog.done()
 	if err != nil {
 		return nil, err

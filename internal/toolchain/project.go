@@ -56,7 +56,7 @@ func RunProject(ctx context.Context, p *project.Project, tree *workspace.Tree, p
 			return nil, err
 		}
 		if tc.DownloadSRPMs {
-			if opts.SRPMs, err = workspace.SRPMFinder(ctx, p, tree.Remotes, p.Offline, logger); err != nil {
+			if opts.SRPMs, err = workspace.SRPMFinder(ctx, p, tree.Remotes, logger); err != nil {
 				return nil, err
 			}
 		}

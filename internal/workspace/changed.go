@@ -166,7 +166,7 @@ func publishedPackage(remotes []*repo.Repo, name string, evr rpm.EVR, srpmFile, 
 // repositories' source packages, then under remote.srpm_urls (those
 // checked by rpm's digests and, with remote.srpm_gpg_keys, signature).
 // rebuild = "changed" compares specs with them; download_srpms builds them.
-func SRPMFinder(ctx context.Context, p *project.Project, remotes []*repo.Repo, offline bool, logger *slog.Logger) (*srpms.Finder, error) {
+func SRPMFinder(ctx context.Context, p *project.Project, remotes []*repo.Repo, logger *slog.Logger) (*srpms.Finder, error) {
 	rc := p.Config.Remote
 	cacheDir, err := RemoteCacheDir(p)
 	if err != nil {
@@ -181,5 +181,5 @@ func SRPMFinder(ctx context.Context, p *project.Project, remotes []*repo.Repo, o
 		return nil, fmt.Errorf("%s: remote.srpm_gpg_keys: %w", p.File, err)
 	}
 	return &srpms.Finder{Repos: remotes, URLs: rc.SRPMURLs, Client: fetch.ForHosts(rc.SRPMURLs, p.FetchAuth(rc.SRPMAuth), logger),
-		CacheDir: cacheDir, Offline: offline, Verify: keyring.Verify, HeadersOnly: len(keys) == 0}, nil
+		CacheDir: cacheDir, Offline: p.Offline, Verify: keyring.Verify, HeadersOnly: len(keys) == 0}, nil
 }

@@ -100,7 +100,7 @@ func WriteLock(p *project.Project, pkgs []RemotePackage) (int, error) {
 // readLock returns the lock file's repositories as pinned repositories
 // (downloads with the auth of the [remote] repository of the same id), or
 // nil when there is no lock file.
-func readLock(ctx context.Context, p *project.Project, offline bool, logger *slog.Logger) ([]*repo.Repo, error) {
+func readLock(ctx context.Context, p *project.Project, logger *slog.Logger) ([]*repo.Repo, error) {
 	path := LockPath(p)
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -147,7 +147,7 @@ func readLock(ctx context.Context, p *project.Project, offline bool, logger *slo
 		if client == nil {
 			client = fetch.ForHosts([]string{lr.BaseURL}, s.cfg.Auth(), logger)
 		}
-		r := repo.Pinned(lr.ID, lr.BaseURL, pkgs, client, offline)
+		r := repo.Pinned(lr.ID, lr.BaseURL, pkgs, client, p.Offline)
 		if s.cfg.GPGCheck {
 			if err := r.WithKeys(ctx, cacheDir, s.cfg.GPGKeys); err != nil {
 				return nil, fmt.Errorf("%s: %w", p.File, err)

@@ -53,12 +53,12 @@ func remoteRepos(ctx context.Context, p *project.Project, opts Options, logger *
 		return nil, false, nil
 	}
 	if !opts.IgnoreLock {
-		pinned, err := readLock(ctx, p, opts.Offline, logger)
+		pinned, err := readLock(ctx, p, logger)
 		if err != nil || pinned != nil {
 			return pinned, true, err
 		}
 	}
-	if opts.Offline {
+	if p.Offline { // remote packages only as remote.lock.json pins them, and only from the cache
 		return nil, false, fmt.Errorf("offline: %s has [remote] repositories but no %s to say which of their packages to use: run slipway lock first", p.File, LockFileName)
 	}
 	repos, err = loadRemotes(ctx, p, logger)

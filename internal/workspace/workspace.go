@@ -31,9 +31,6 @@ type Options struct {
 	Jobs     int                   // parallel evaluations; 0 = project setting, then CPU count
 	Progress func(done, total int) // called as specs are evaluated
 	Logger   *slog.Logger          // default: none
-	// Offline: remote packages only as remote.lock.json pins them, and
-	// only from the package cache.
-	Offline bool
 	// IgnoreLock loads the [remote] repositories even when a lock file
 	// exists (to write a new one).
 	IgnoreLock bool
@@ -120,7 +117,7 @@ func Load(ctx context.Context, p *project.Project, opts Options) (*Tree, error) 
 			logger.Warn(s + ": " + seeding[s])
 		}
 	case project.RebuildChanged:
-		finder, err := SRPMFinder(ctx, p, remotes, opts.Offline, logger)
+		finder, err := SRPMFinder(ctx, p, remotes, logger)
 		if err != nil {
 			return nil, err
 		}
