@@ -32,12 +32,21 @@ var ErrShortHeader = errors.New("too few bytes to read the RPM header")
 // without the payload. It returns ErrShortHeader, and at least how many
 // bytes it needs, when prefix is too short.
 func HeaderEnd(prefix []byte) (int64, error) {
-	sigEnd, err := headerBlobEnd(prefix, leadSize)
+	_, end, err := headerBounds(prefix)
+	return end, err
+}
+
+// headerBounds says where the header starts (after the signature header
+// and its padding) and ends; with ErrShortHeader, end is at least how
+// many bytes it needs.
+func headerBounds(prefix []byte) (start, end int64, err error) {
+	start, err = headerBlobEnd(prefix, leadSize)
 	if err != nil {
-		return sigEnd, err
+		return 0, start, err
 	}
-	sigEnd += (8 - sigEnd%8) % 8
-	return headerBlobEnd(prefix, sigEnd)
+	start += (8 - start%8) % 8
+	end, err = headerBlobEnd(prefix, start)
+	return start, end, err
 }
 
 // headerBlobEnd is the end of the header structure at off.
@@ -65,15 +74,13 @@ func CheckHeaderDigest(path string) error {
 	if err != nil {
 		return err
 	}
-	end, err := HeaderEnd(data)
+	start, end, err := headerBounds(data)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	if int64(len(data)) < end {
 		return fmt.Errorf("%s: %w", path, ErrShortHeader)
 	}
-	sigEnd, _ := headerBlobEnd(data, leadSize)
-	sigEnd += (8 - sigEnd%8) % 8
 	pkg, err := crpm.Read(bytes.NewReader(data[:end]))
 	if err != nil {
 		return fmt.Errorf("%s: not a readable RPM: %w", path, err)
@@ -85,7 +92,7 @@ func CheckHeaderDigest(path string) error {
 	if want == "" {
 		return fmt.Errorf("%s: its signature header records no SHA-256 of the header", path)
 	}
-	sum := sha256.Sum256(data[sigEnd:end])
+	sum := sha256.Sum256(data[start:end])
 	if got := hex.EncodeToString(sum[:]); got != want {
 		return fmt.Errorf("%s: the header's SHA-256 is %s, its signature header says %s", path, got, want)
 	}
