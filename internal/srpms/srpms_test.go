@@ -143,7 +143,7 @@ func TestHeaderReadsOnlyTheHeader(t *testing.T) {
 		t.Fatalf("header: %s from %s: %v", path, from, err)
 	}
 	t.Logf("read %d of %d bytes", sent.Load(), whole.Size())
-	if sent.Load() > 300<<10 || whole.Size() < 4<<20 {
+	if sent.Load() > 64<<10 || whole.Size() < 4<<20 { // one read of 64 KiB holds this header
 		t.Errorf("read %d bytes of a %d-byte file", sent.Load(), whole.Size())
 	}
 	_, fromHead, err := rpm.PayloadDigests(path)
